@@ -1,0 +1,31 @@
+"""Customer identity without personal data: emails become SHA-256 keys at the parser."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pandas as pd
+
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def hash_email(email: str | None) -> str | None:
+    """SHA-256 of the trimmed, lower-cased email (the normalisation Meta and Google use for matching)."""
+    if email is None:
+        return None
+    normalised = str(email).strip().lower()
+    if not normalised or "@" not in normalised:
+        return None
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def hash_emails(emails: pd.Series) -> pd.Series:
+    """Vectorised `hash_email` over a column; blanks and non-emails become missing keys."""
+    return emails.map(hash_email, na_action="ignore").astype("string")
+
+
+def normalise_sha256(values: pd.Series) -> pd.Series:
+    """Keep already-hashed emails (64 hex characters) as keys; anything else is dropped, never passed on."""
+    lowered = values.astype("string").str.strip().str.lower()
+    return lowered.where(lowered.str.match(_SHA256_HEX).fillna(False)).astype("string")

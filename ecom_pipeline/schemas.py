@@ -1,0 +1,233 @@
+"""The canonical tables every parser produces (names follow the dbt packages analysts know).
+
+One declaration per table drives the pandas dtypes, the Parquet schema, the warehouse DDL and the column
+schema shown in the Dagster UI, so the layers cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+# Logical type -> pandas dtype used in memory.
+PANDAS_DTYPES = {
+    "string": "string",
+    "date": "datetime64[ns]",
+    "timestamp": "datetime64[ns, UTC]",
+    "int": "Int64",
+    "float": "float64",
+    "bool": "boolean",
+}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: dict[str, str]  # column -> logical type
+    partition_column: str  # the day a row belongs to (the Dagster daily partition)
+    key: tuple[str, ...]  # the table's grain
+    description: str
+
+    def empty(self) -> pd.DataFrame:
+        return conform(pd.DataFrame(columns=list(self.columns)), self)
+
+
+LINEAGE = {"source_file": "string", "source_hash": "string", "source_row": "int"}
+
+AD_PERFORMANCE = TableSpec(
+    name="ad_performance",
+    columns={
+        "date_day": "date",
+        "platform": "string",
+        "account_id": "string",
+        "account_name": "string",
+        "campaign_id": "string",
+        "campaign_name": "string",
+        "ad_group_id": "string",
+        "ad_group_name": "string",
+        "ad_id": "string",
+        "ad_name": "string",
+        "impressions": "int",
+        "clicks": "int",
+        "spend": "float",
+        "currency": "string",
+        "conversions": "float",
+        "conversions_value": "float",
+        **LINEAGE,
+    },
+    partition_column="date_day",
+    key=("date_day", "platform", "account_id", "campaign_id", "ad_group_id", "ad_id"),
+    description="Daily ad delivery and spend per platform, campaign, ad group and ad, with the platform's own "
+    "claimed conversions (Fivetran ad_reporting__ad_report columns).",
+)
+
+ORDERS = TableSpec(
+    name="orders",
+    columns={
+        "order_id": "string",
+        "name": "string",
+        "customer_key": "string",
+        "created_timestamp": "timestamp",
+        "order_date": "date",
+        "currency": "string",
+        "subtotal": "float",
+        "gross_sales": "float",
+        "discounts": "float",
+        "shipping_charged": "float",
+        "total_tax": "float",
+        "total_price": "float",
+        "refunded_amount": "float",
+        "net_sales": "float",
+        "financial_status": "string",
+        "fulfillment_status": "string",
+        "cancelled_timestamp": "timestamp",
+        "source_name": "string",
+        "discount_codes": "string",
+        "accepts_marketing": "bool",
+        "line_count": "int",
+        **LINEAGE,
+    },
+    partition_column="order_date",
+    key=("order_id",),
+    description="One row per Shopify order: money in the shop currency, created time in UTC, order_date the "
+    "shop's calendar day; customer_key is the SHA-256 of the email.",
+)
+
+ORDER_LINES = TableSpec(
+    name="order_lines",
+    columns={
+        "order_id": "string",
+        "order_date": "date",
+        "line_number": "int",
+        "sku": "string",
+        "title": "string",
+        "quantity": "int",
+        "price": "float",
+        "discount": "float",
+        "requires_shipping": "bool",
+        **LINEAGE,
+    },
+    partition_column="order_date",
+    key=("order_id", "line_number"),
+    description="One row per order line item (Shopify's export rows, continuation rows grouped by order).",
+)
+
+PRODUCTS = TableSpec(
+    name="products",
+    columns={
+        "snapshot_date": "date",
+        "snapshot_date_source": "string",
+        "sku": "string",
+        "handle": "string",
+        "title": "string",
+        "price": "float",
+        "unit_cost": "float",
+        "currency": "string",
+        "status": "string",
+        **LINEAGE,
+    },
+    partition_column="snapshot_date",
+    key=("snapshot_date", "sku"),
+    description="Product variants with price and unit cost (`Cost per item`) as of the export's date.",
+)
+
+INVENTORY_LEVELS = TableSpec(
+    name="inventory_levels",
+    columns={
+        "snapshot_date": "date",
+        "snapshot_date_source": "string",
+        "sku": "string",
+        "location": "string",
+        "available": "int",
+        "on_hand": "int",
+        "committed": "int",
+        "incoming": "int",
+        "layout": "string",
+        **LINEAGE,
+    },
+    partition_column="snapshot_date",
+    key=("snapshot_date", "sku", "location"),
+    description="Stock per SKU and location from Shopify inventory exports (current, 2023 and legacy layouts); "
+    "the snapshot date comes from the file name, else its modification time (snapshot_date_source says which).",
+)
+
+SHIPMENTS = TableSpec(
+    name="shipments",
+    columns={
+        "order_name": "string",
+        "tracking_number": "string",
+        "carrier": "string",
+        "service": "string",
+        "order_date": "date",
+        "shipped_date": "date",
+        "delivered_date": "date",
+        "label_cost": "float",
+        "order_shipping_paid": "float",
+        "is_return": "bool",
+        "voided": "bool",
+        "warehouse": "string",
+        "item_quantity": "int",
+        "skus": "string",
+        **LINEAGE,
+    },
+    partition_column="shipped_date",
+    key=("order_name", "tracking_number"),
+    description="One row per shipping label (ShipStation rows deduplicated by order and tracking number); "
+    "voided labels are kept and flagged, they cost nothing downstream.",
+)
+
+TOUCHPOINTS = TableSpec(
+    name="touchpoints",
+    columns={
+        "event_id": "string",
+        "event_timestamp": "timestamp",
+        "event_date": "date",
+        "event_name": "string",
+        "customer_key": "string",
+        "anonymous_id": "string",
+        "session_id": "string",
+        "utm_source": "string",
+        "utm_medium": "string",
+        "utm_campaign": "string",
+        "utm_content": "string",
+        "utm_term": "string",
+        "click_id": "string",
+        "click_id_type": "string",
+        "landing_page": "string",
+        "referrer": "string",
+        "order_id": "string",
+        "revenue": "float",
+        "currency": "string",
+        **LINEAGE,
+    },
+    partition_column="event_date",
+    key=("event_id",),
+    description="Web events from the pixel or GA4 (UTC): UTM tags, the click id that outranks them, and the "
+    "hashed customer key; raw emails never pass the parser.",
+)
+
+TABLES = {spec.name: spec for spec in (AD_PERFORMANCE, ORDERS, ORDER_LINES, PRODUCTS, INVENTORY_LEVELS, SHIPMENTS, TOUCHPOINTS)}
+
+
+def conform(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Exactly the spec's columns, in order, with its dtypes (missing columns become all-missing)."""
+    out = pd.DataFrame(index=frame.index)
+    for column, logical in spec.columns.items():
+        values = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="object")
+        out[column] = _cast(values, logical)
+    return out.reset_index(drop=True)
+
+
+def _cast(values: pd.Series, logical: str) -> pd.Series:
+    if logical == "date":
+        return pd.to_datetime(values).dt.normalize().astype("datetime64[ns]")
+    if logical == "timestamp":
+        return pd.to_datetime(values, utc=True).astype("datetime64[ns, UTC]")
+    if logical == "int":
+        return pd.to_numeric(values).round().astype("Int64")
+    if logical == "float":
+        return pd.to_numeric(values).astype("float64")
+    if logical == "bool":
+        return values.astype("boolean")
+    return values.astype("string")

@@ -1,0 +1,80 @@
+"""Where the pipeline keeps its state and how the shop is configured.
+
+Everything a run writes (Dagster home, lake, warehouse file, archive, rejected files) lives under one data
+directory, so two runs never share state by accident. Values come from environment variables with defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+DATA_DIR_ENV = "ECOM_PIPELINE_DATA_DIR"
+LANDING_DIR_ENV = "ECOM_PIPELINE_LANDING_DIR"
+WAREHOUSE_URL_ENV = "ECOM_PIPELINE_WAREHOUSE_URL"
+START_DATE_ENV = "ECOM_PIPELINE_START_DATE"
+SHOP_CURRENCY_ENV = "ECOM_PIPELINE_SHOP_CURRENCY"
+SHOP_TIMEZONE_ENV = "ECOM_PIPELINE_SHOP_TIMEZONE"
+
+DEFAULT_START_DATE = "2024-01-01"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved locations and shop facts for one deployment."""
+
+    data_dir: Path
+    landing_dir: Path
+    warehouse_url: str
+    start_date: str = DEFAULT_START_DATE
+    shop_currency: str = "USD"
+    shop_timezone: str = "America/New_York"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster_home"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "archive"
+
+    @property
+    def rejected_dir(self) -> Path:
+        return self.data_dir / "rejected"
+
+    @property
+    def staged_dir(self) -> Path:
+        """Canonical frames of every registered export, one Parquet file per export (by content hash)."""
+        return self.lake_dir / "_staged"
+
+    @property
+    def warehouse_path(self) -> Path | None:
+        prefix = "sqlite:///"
+        return Path(self.warehouse_url[len(prefix):]) if self.warehouse_url.startswith(prefix) else None
+
+    def ensure_dirs(self) -> None:
+        for path in (self.landing_dir, self.lake_dir, self.archive_dir, self.rejected_dir, self.dagster_home):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def load_settings(data_dir: str | os.PathLike | None = None, landing_dir: str | os.PathLike | None = None) -> Settings:
+    """Settings from explicit arguments, then environment variables, then defaults (`./data`)."""
+    data = Path(data_dir or os.environ.get(DATA_DIR_ENV) or "data").resolve()
+    landing = Path(landing_dir or os.environ.get(LANDING_DIR_ENV) or data / "landing").resolve()
+    url = os.environ.get(WAREHOUSE_URL_ENV) or f"sqlite:///{data / 'warehouse.sqlite'}"
+    start = os.environ.get(START_DATE_ENV) or DEFAULT_START_DATE
+    date.fromisoformat(start)  # fail early on a malformed start date
+    return Settings(
+        data_dir=data,
+        landing_dir=landing,
+        warehouse_url=url,
+        start_date=start,
+        shop_currency=os.environ.get(SHOP_CURRENCY_ENV, "USD").upper(),
+        shop_timezone=os.environ.get(SHOP_TIMEZONE_ENV, "America/New_York"),
+    )

@@ -1,0 +1,236 @@
+"""What every export parser shares: decoding, header matching, locale-aware numbers and dates, problems.
+
+Parsers map columns by header name (never by position), keep every row accounted for (loaded or reported as
+a problem with its row and column) and refuse a whole file only with a sentence a person can act on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+import pandas as pd
+
+BLANKS = {"", "--", "-", "—", "nan", "none", "null", "n/a", "na", "#n/a"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One row-level reason a row could not be loaded. `row` counts data rows from 1 (the header excluded)."""
+
+    row: int
+    column: str
+    rule: str
+    message: str
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be used; `reason` says why in a sentence."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class ParseResult:
+    """A parsed export: canonical tables, the row accounting and the problems found."""
+
+    family: str
+    encoding: str
+    tables: dict[str, pd.DataFrame]
+    rows_read: int
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return len({p.row for p in self.problems})
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows_read - self.rows_quarantined
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """Text and encoding name, sniffed from the BOM and NUL bytes (Google's "Excel .csv" is UTF-16 LE TSV)."""
+    if raw.startswith(b"\xff\xfe") or raw.startswith(b"\xfe\xff"):
+        return raw.decode("utf-16"), "utf-16"
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8"), "utf-8-sig"
+    head = raw[:4096]
+    if head and head.count(b"\x00") > len(head) // 4:
+        # UTF-16 without a BOM: the NULs sit on the odd bytes for little-endian ASCII text.
+        encoding = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+        return raw.decode(encoding), encoding
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), "cp1252"
+
+
+def normalise_header(name: object) -> str:
+    """Case- and space-insensitive header key: 'Amount Spent (USD) ' -> 'amount spent (usd)'."""
+    text = str(name).replace("\ufeff", "").replace("\u00a0", " ").replace("’", "'").strip().lower()
+    return re.sub(r"\s+", " ", text)
+
+
+_CURRENCY_SUFFIX = re.compile(r"^(.*?)\s*\(([a-z]{3})\)$")
+
+
+def split_currency(header: str) -> tuple[str, str | None]:
+    """'amount spent (eur)' -> ('amount spent', 'EUR'); headers without a currency suffix are unchanged."""
+    match = _CURRENCY_SUFFIX.match(header)
+    if match and match.group(2) not in {"all"}:
+        return match.group(1), match.group(2).upper()
+    return header, None
+
+
+def sniff_delimiter(line: str) -> str:
+    counts = {d: line.count(d) for d in ("\t", ";", ",", "|")}
+    return max(counts, key=counts.get) if max(counts.values()) else ","
+
+
+def read_delimited(text: str, is_header, scan_lines: int = 15) -> tuple[pd.DataFrame, int, str]:
+    """Find the header row among the first lines (`is_header(cells)`), then read the rest as strings.
+
+    Returns the frame (all values as stripped strings, blanks as ''), the header's 0-based line index and the
+    delimiter. Raises FileRejected when no header matches.
+    """
+    lines = text.splitlines()[:scan_lines]
+    for index, line in enumerate(lines):
+        delimiter = sniff_delimiter(line)
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+        if is_header([normalise_header(c) for c in cells]):
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                skiprows=index,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=True,
+                quotechar='"',
+                engine="c",
+            )
+            frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+            frame = frame.apply(lambda s: s.str.strip())
+            return frame, index, delimiter
+    raise FileRejected("no recognisable header row in the first lines of the file")
+
+
+class Columns:
+    """Finds a frame's columns by any of several header spellings (case-insensitive, currency suffix aside)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.by_key: dict[str, str] = {}
+        self.currencies: dict[str, str] = {}
+        for original in frame.columns:
+            key = normalise_header(original)
+            base, currency = split_currency(key)
+            self.by_key.setdefault(key, original)
+            self.by_key.setdefault(base, original)
+            if currency:
+                self.currencies[original] = currency
+
+    def find(self, *aliases: str) -> str | None:
+        for alias in aliases:
+            original = self.by_key.get(alias)
+            if original is not None:
+                return original
+        return None
+
+    def get(self, *aliases: str) -> pd.Series:
+        """The first matching column, or an all-blank column when none is present."""
+        original = self.find(*aliases)
+        if original is None:
+            return pd.Series("", index=self.frame.index, dtype="object")
+        return self.frame[original]
+
+    def require(self, what: dict[str, tuple[str, ...]], source: str) -> None:
+        missing = [label for label, aliases in what.items() if self.find(*aliases) is None]
+        if missing:
+            raise FileRejected(
+                f"{source} file is missing required column(s): {', '.join(missing)} "
+                f"(found: {', '.join(map(str, self.frame.columns[:12]))}{' …' if len(self.frame.columns) > 12 else ''})"
+            )
+
+
+# ---------------------------------------------------------------- values
+
+
+def blank_mask(values: pd.Series) -> pd.Series:
+    return values.fillna("").astype(str).str.strip().str.lower().isin(BLANKS)
+
+
+def infer_decimal(values: pd.Series, default: str = ".") -> str:
+    """Decimal separator of a column of numbers written as text ('1 234,56', '1.234,56', '1,234.56')."""
+    sample = values[~blank_mask(values)].astype(str).head(5000)
+    if sample.empty:
+        return default
+    comma_votes = sample.str.contains(r"\.\d{3},\d*$|^-?\d*,\d{1,2}$|,\d{4,}$|^-?\d+ \d{3},\d+$", regex=True).sum()
+    dot_votes = sample.str.contains(r",\d{3}\.\d*$|^-?\d*\.\d{1,2}$|\.\d{4,}$", regex=True).sum()
+    if comma_votes > dot_votes:
+        return ","
+    if dot_votes > comma_votes:
+        return "."
+    return default
+
+
+def parse_numbers(values: pd.Series, decimal: str | None = None, default_decimal: str = ".") -> tuple[pd.Series, pd.Series]:
+    """Floats from localised text; returns (numbers, bad) where bad marks non-blank text that is not a number."""
+    text = values.fillna("").astype(str).str.strip()
+    blank = blank_mask(text)
+    cleaned = text.str.replace(r"[\s\u00a0\u202f'’$€£¥%]|[A-Z]{3}$", "", regex=True)
+    decimal = decimal or infer_decimal(cleaned, default_decimal)
+    if decimal == ",":
+        cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        cleaned = cleaned.str.replace(",", "", regex=False)
+    numbers = pd.to_numeric(cleaned.where(~blank), errors="coerce")
+    bad = numbers.isna() & ~blank
+    return numbers.astype("float64"), bad
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%b %d, %Y", "%d %b %Y", "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S")
+
+
+def parse_dates(values: pd.Series, formats: tuple[str, ...] = DATE_FORMATS) -> tuple[pd.Series, pd.Series]:
+    """Calendar days from text in the first format that reads every non-blank value; (dates, bad)."""
+    text = values.fillna("").astype(str).str.strip()
+    blank = blank_mask(text)
+    best = None
+    for fmt in formats:
+        parsed = pd.to_datetime(text.where(~blank), format=fmt, errors="coerce")
+        bad = parsed.isna() & ~blank
+        if not bad.any():
+            return parsed.dt.normalize(), bad
+        if best is None or bad.sum() < best[1].sum():
+            best = (parsed.dt.normalize(), bad)
+    return best
+
+
+_DATE_IN_NAME = re.compile(r"(20\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])")
+
+
+def file_date(name: str, mtime: float | None) -> tuple[date, str]:
+    """A snapshot file's date: from its name when it carries one, else from its modification time (UTC)."""
+    match = _DATE_IN_NAME.search(name)
+    if match:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3))), "filename"
+    if mtime is None:
+        raise FileRejected("snapshot file has no date in its name and no modification time")
+    return datetime.fromtimestamp(mtime, tz=timezone.utc).date(), "mtime"
+
+
+def flag_rows(problems: list[Problem], mask: pd.Series, column: str, rule: str, message: str, values: pd.Series | None = None) -> None:
+    """Append one problem per row where `mask` holds; messages may use {value} (never for personal data)."""
+    for index in mask[mask].index:
+        value = "" if values is None else values.loc[index]
+        problems.append(Problem(row=int(index) + 1, column=column, rule=rule, message=message.format(value=value)))

@@ -1,0 +1,89 @@
+"""Meta Ads Manager table exports (CSV): sentence/Title case, localised headers, currency in the money headers.
+
+Without the `Day` breakdown a row aggregates `Reporting starts`..`Reporting ends`; one-day windows are daily
+data, longer windows are refused (they are not daily data and spreading them would invent numbers).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ecom_pipeline.sources.ad_report import build_ad_performance
+from ecom_pipeline.sources.common import Columns, FileRejected, ParseResult, blank_mask, decode, parse_dates, read_delimited
+
+FAMILY = "meta_ads"
+
+# Canonical name -> header spellings (English UI, then French, Spanish, Portuguese, German).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "reporting_starts": ("reporting starts", "début des rapports", "inicio del informe", "início dos relatórios", "berichtsbeginn"),
+    "reporting_ends": ("reporting ends", "fin des rapports", "fin del informe", "término dos relatórios", "berichtsende"),
+    "day": ("day", "jour", "día", "dia", "tag"),
+    "account_name": ("account name", "nom du compte", "nombre de la cuenta", "nome da conta", "kontoname"),
+    "account_id": ("account id", "identifiant du compte", "id. de la cuenta", "identificação da conta", "konto-id"),
+    "campaign_name": ("campaign name", "nom de la campagne", "nombre de la campaña", "nome da campanha", "kampagnenname"),
+    "campaign_id": ("campaign id", "identifiant de la campagne", "id. de la campaña", "identificação da campanha", "kampagnen-id"),
+    "ad_group_name": ("ad set name", "nom de l'ensemble de publicités", "nombre del conjunto de anuncios", "nome do conjunto de anúncios", "name der anzeigengruppe"),
+    "ad_group_id": ("ad set id", "identifiant de l'ensemble de publicités", "id. del conjunto de anuncios", "identificação do conjunto de anúncios", "anzeigengruppen-id"),
+    "ad_name": ("ad name", "nom de la publicité", "nombre del anuncio", "nome do anúncio", "anzeigenname"),
+    "ad_id": ("ad id", "identifiant de la publicité", "id. del anuncio", "identificação do anúncio", "anzeigen-id"),
+    "spend": ("amount spent", "montant dépensé", "importe gastado", "valor usado", "ausgegebener betrag"),
+    "impressions": ("impressions", "impresiones", "impressões", "impressionen"),
+    "clicks": ("link clicks", "clics sur un lien", "clics en el enlace", "cliques no link", "link-klicks", "clicks (all)", "clics (tous)", "clics (todos)", "cliques (todos)", "klicks (alle)"),
+    "conversions": ("purchases", "achats", "compras", "käufe", "website purchases", "achats sur le site web", "compras en el sitio web"),
+    "conversions_value": ("purchases conversion value", "valeur de conversion des achats", "valor de conversión de compras", "valor de conversão de compras", "conversionswert für käufe", "website purchases conversion value"),
+    "currency": ("currency", "devise", "divisa", "moeda", "währung"),
+}
+
+
+def looks_like(headers: list[str]) -> bool:
+    """Meta's signature: a reporting window column plus an 'amount spent' money column."""
+    bases = {h.rsplit(" (", 1)[0] for h in headers}
+    return bool(bases & set(ALIASES["reporting_starts"])) and bool(bases & set(ALIASES["spend"]))
+
+
+def parse(raw: bytes, name: str = "", mtime: float | None = None, default_currency: str | None = None) -> ParseResult:
+    text, encoding = decode(raw)
+    frame, _, delimiter = read_delimited(text, looks_like)
+    cols = Columns(frame)
+    cols.require({"Reporting starts": ALIASES["reporting_starts"], "Amount spent (CUR)": ALIASES["spend"]}, "Meta Ads")
+    if cols.find(*ALIASES["campaign_name"], *ALIASES["campaign_id"]) is None:
+        raise FileRejected("Meta Ads file has neither a 'Campaign name' nor a 'Campaign ID' column: export at campaign level or below")
+
+    entity_cols = [c for key in ("account_name", "account_id", "campaign_name", "campaign_id", "ad_group_name", "ad_group_id", "ad_name", "ad_id") if (c := cols.find(*ALIASES[key]))]
+    totals = pd.concat([blank_mask(frame[c]) for c in entity_cols], axis=1).all(axis=1)
+    notes = [f"dropped {int(totals.sum())} totals row(s) with no campaign, ad set or ad"] if totals.any() else []
+    frame = frame.loc[~totals]
+    cols = Columns(frame)
+
+    days, bad_days, day_label = _days(cols, frame)
+    spend_header = cols.find(*ALIASES["spend"])
+    currency = cols.get(*ALIASES["currency"]).replace("", pd.NA)
+    header_currency = cols.currencies.get(spend_header) or default_currency
+    currency = currency.fillna(header_currency) if header_currency else currency
+    labels = {key: cols.find(*aliases) or key for key, aliases in ALIASES.items()}
+    labels["date_day"] = day_label
+    texts = {key: cols.get(*aliases) for key, aliases in ALIASES.items() if key not in ("reporting_starts", "reporting_ends", "day", "currency") and cols.find(*aliases)}
+    table, problems = build_ad_performance(
+        "meta", days, bad_days, texts, currency, default_decimal="," if delimiter == ";" else ".", labels=labels
+    )
+    return ParseResult(FAMILY, encoding, {"ad_performance": table}, rows_read=len(frame), problems=problems, notes=notes)
+
+
+def _days(cols: Columns, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, str]:
+    day_col = cols.find(*ALIASES["day"])
+    if day_col is not None:
+        days, bad = parse_dates(frame[day_col])
+        return days, bad, day_col
+    start_col, end_col = cols.find(*ALIASES["reporting_starts"]), cols.find(*ALIASES["reporting_ends"])
+    starts, bad_start = parse_dates(frame[start_col])
+    if end_col is None:
+        return starts, bad_start, start_col
+    ends, bad_end = parse_dates(frame[end_col])
+    spans = (ends - starts).dt.days
+    if (spans > 0).any():
+        first, last = starts.min().date(), ends.max().date()
+        raise FileRejected(
+            f"Meta Ads export has no 'Day' column and its rows aggregate {first}..{last} "
+            f"({int(spans.max()) + 1} days): that is not daily data. Re-export with Breakdown → By time → Day."
+        )
+    return starts, bad_start | bad_end, start_col

@@ -1,0 +1,68 @@
+"""TikTok Ads Manager exports (UI labels, including the older and alternative ones) and API-shaped files.
+
+TikTok reports days in UTC. The purchase value is whichever of its several labels is present; in API files
+`total_complete_payment_rate` is the value, despite its name.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ecom_pipeline.sources.ad_report import build_ad_performance
+from ecom_pipeline.sources.common import Columns, FileRejected, ParseResult, decode, parse_dates, read_delimited
+
+FAMILY = "tiktok_ads"
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "date_day": ("by day", "stat_time_day", "date", "day"),
+    "account_name": ("advertiser name", "account name", "advertiser_name"),
+    "account_id": ("advertiser id", "account id", "advertiser_id"),
+    "campaign_name": ("campaign name", "campaign_name"),
+    "campaign_id": ("campaign id", "campaign_id"),
+    "ad_group_name": ("ad group name", "adgroup name", "adgroup_name", "ad_group_name"),
+    "ad_group_id": ("ad group id", "adgroup id", "adgroup_id", "ad_group_id"),
+    "ad_name": ("ad name", "ad_name"),
+    "ad_id": ("ad id", "ad_id"),
+    "spend": ("cost", "spend", "total cost"),
+    "impressions": ("impressions", "impression"),
+    "clicks": ("clicks (destination)", "clicks", "clicks (all)"),
+    "conversions": ("complete payment", "complete_payment", "purchases", "conversions", "conversion"),
+    "conversions_value": ("total complete payment value", "total complete payment", "purchase value", "total_complete_payment_rate", "complete payment value"),
+    "currency": ("currency", "currency code"),
+}
+
+_TOTAL_WORDS = {"total", "totals", "summary", "grand total"}
+
+
+def looks_like(headers: list[str]) -> bool:
+    keys = {h.rsplit(" (", 1)[0] if h.endswith(")") and len(h.rsplit(" (", 1)[-1]) == 4 else h for h in headers}
+    if "stat_time_day" in keys or "total_complete_payment_rate" in keys:
+        return True
+    return ("by day" in keys or "clicks (destination)" in keys or "complete payment" in keys or "ad group name" in keys) and "cost" in keys
+
+
+def parse(raw: bytes, name: str = "", mtime: float | None = None, default_currency: str | None = None) -> ParseResult:
+    text, encoding = decode(raw)
+    frame, _, delimiter = read_delimited(text, looks_like)
+    cols = Columns(frame)
+    cols.require({"By Day": ALIASES["date_day"], "Cost": ALIASES["spend"], "Campaign": ALIASES["campaign_name"] + ALIASES["campaign_id"]}, "TikTok Ads")
+    day_col = cols.find(*ALIASES["date_day"])
+    totals = frame[day_col].str.lower().isin(_TOTAL_WORDS) | frame.iloc[:, 0].str.lower().str.startswith("total")
+    notes = [f"dropped {int(totals.sum())} totals row(s)"] if totals.any() else []
+    frame = frame.loc[~totals]
+    cols = Columns(frame)
+    days, bad_days = parse_dates(frame[day_col])
+
+    spend_col = cols.find(*ALIASES["spend"])
+    currency = cols.get(*ALIASES["currency"]).replace("", pd.NA)
+    fallback = cols.currencies.get(spend_col) or default_currency
+    if fallback:
+        currency = currency.fillna(fallback)
+    if currency.isna().all() and len(frame):
+        raise FileRejected("TikTok Ads file names no currency (no 'Currency' column, no 'Cost (XXX)' header) and no shop currency is configured")
+    labels = {key: cols.find(*aliases) or key for key, aliases in ALIASES.items()}
+    texts = {key: cols.get(*aliases) for key, aliases in ALIASES.items() if key != "currency" and cols.find(*aliases)}
+    table, problems = build_ad_performance(
+        "tiktok", days, bad_days, texts, currency, default_decimal="," if delimiter == ";" else ".", labels=labels
+    )
+    return ParseResult(FAMILY, encoding, {"ad_performance": table}, rows_read=len(frame), problems=problems, notes=notes)
