@@ -33,7 +33,7 @@ def build_ad_performance(
     out["platform"] = platform
     for name in ENTITIES:
         values = text.get(name, pd.Series("", index=days.index)).fillna("").astype(str).str.strip()
-        out[name] = values.where(values != "")
+        out[name] = values.where(values != "").astype("string")
     for name in METRICS:
         raw = text.get(name)
         if raw is None:
