@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from urllib.parse import unquote_plus
 
 import pandas as pd
 
@@ -130,7 +131,7 @@ def _canonical(frame: pd.DataFrame, problems: list[Problem], default_currency: s
     query = url.str.extract(r"\?([^#]*)", expand=False)
     out = pd.DataFrame(index=frame.index)
     for field in (*UTMS, *CLICK_IDS):
-        from_url = query.str.extract(rf"(?:^|&){field}=([^&]*)", expand=False).astype("string")
+        from_url = query.str.extract(rf"(?:^|&){field}=([^&]*)", expand=False).map(unquote_plus, na_action="ignore").astype("string")
         out[field] = _text(frame, field).fillna(from_url.where(from_url != ""))
     fbc = _text(frame, "fbc").str.extract(r"^fb\.\d+\.\d+\.(.+)$", expand=False).astype("string")
     out["fbclid"] = out["fbclid"].fillna(fbc)

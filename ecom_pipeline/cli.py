@@ -1,0 +1,127 @@
+"""`ecom-pipeline`: generate the sample brand and run the pipeline from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from ecom_pipeline.settings import DATA_DIR_ENV, LANDING_DIR_ENV, Settings, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ecom-pipeline", description="Open marketing analytics for DTC brands, on Dagster.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    gen = commands.add_parser("generate", help="simulate the sample brand and write its exports as the vendors do")
+    gen.add_argument("--out", required=True, type=Path, help="folder to write the exports into (e.g. data/landing)")
+    gen.add_argument("--days", type=int, default=90, help="number of days to simulate (default 90)")
+    gen.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same files")
+    gen.add_argument("--scale", choices=["demo", "year"], default="demo", help="demo (~115 orders/day) or year (~1,400 orders/day)")
+    gen.add_argument("--start", type=date.fromisoformat, default=None, help="first simulated day (default 2025-06-01)")
+
+    run = commands.add_parser("run", help="ingest the landing folder and materialize every asset for every day present")
+    run.add_argument("--landing", type=Path, default=None, help=f"landing folder (default DATA_DIR/landing or ${LANDING_DIR_ENV})")
+    run.add_argument("--data-dir", type=Path, default=None, help=f"where all state lives (default ./data or ${DATA_DIR_ENV})")
+    run.add_argument("--sample-if-empty", action="store_true", help="generate the sample brand first when nothing was ever landed")
+
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        return _generate(args)
+    return _run(args)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from ecom_pipeline.sample import DEFAULT_START, generate
+
+    started = time.monotonic()
+    days = args.days if args.scale == "demo" or args.days != 90 else 365
+    truth = generate(args.out, days=days, seed=args.seed, scale=args.scale, start=args.start or DEFAULT_START)
+    rows = truth["exported_rows"]
+    print(f"wrote {truth['files']} export files for {days} days into {args.out} in {time.monotonic() - started:.1f} s: "
+          f"{rows['orders']:,} orders, {rows['touchpoints']:,} touchpoints, ground truth in {args.out / 'ground_truth.json'}")
+    return 0
+
+
+def prepare_environment(settings: Settings) -> None:
+    """Point Dagster and the definitions at this data directory, with the project's dagster.yaml."""
+    settings.ensure_dirs()
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    os.environ[DATA_DIR_ENV] = str(settings.data_dir)
+    os.environ[LANDING_DIR_ENV] = str(settings.landing_dir)
+    template = PROJECT_ROOT / "dagster.yaml"
+    if template.exists():
+        shutil.copyfile(template, settings.dagster_home / "dagster.yaml")
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_settings(args.data_dir, args.landing)
+    prepare_environment(settings)
+    from ecom_pipeline.ingest import Registry, Rejection
+
+    registry = Registry(settings)
+    if args.sample_if_empty and not registry.landed_files() and not registry.manifest_names():
+        from ecom_pipeline.sample import generate
+
+        print(f"landing folder is empty: generating the sample brand into {settings.landing_dir}")
+        generate(settings.landing_dir)
+    started = time.monotonic()
+    landed = registry.landed_files()
+    rejected = []
+    from tqdm import tqdm
+
+    for path in tqdm(landed, desc="registering exports", unit="file", disable=not landed):
+        outcome = registry.register(path)
+        if isinstance(outcome, Rejection):
+            rejected.append(outcome)
+    for rejection in rejected:
+        print(f"REJECTED {rejection.original_name}: {rejection.reason} (moved to {rejection.moved_to})", file=sys.stderr)
+    days = [d for d in registry.covered_days() if d >= settings.start_date and d < date.today().isoformat()]
+    if not days:
+        print(f"nothing to run: no exports in {settings.landing_dir} (drop files there, or use --sample-if-empty)")
+        return 1 if rejected else 0
+    result = materialize_days(settings, days[0], days[-1])
+    print_summary(settings, days, time.monotonic() - started, result.success)
+    return 0 if result.success and not rejected else 1
+
+
+def materialize_days(settings: Settings, first: str, last: str):
+    """One run of the ingest job over [first, last], recorded in the data directory's Dagster instance."""
+    from dagster import DagsterInstance
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from ecom_pipeline.defs.build import INGEST_JOB, build_definitions
+
+    job = build_definitions(settings).get_job_def(INGEST_JOB)
+    with DagsterInstance.get() as instance:
+        return job.execute_in_process(
+            instance=instance, raise_on_error=False,
+            tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last, "ecom_pipeline/launched_by": "cli"},
+        )
+
+
+def print_summary(settings: Settings, days: list[str], seconds: float, success: bool) -> None:
+    from ecom_pipeline.warehouse import make_engine, row_counts
+
+    counts = row_counts(make_engine(settings.warehouse_url))
+    print()
+    print(f"{'materialized' if success else 'FAILED'}: {len(days)} days ({days[0]} .. {days[-1]}) in {seconds:.1f} s")
+    print("warehouse tables:")
+    for name, count in counts.items():
+        print(f"  {name:<28} {count:>10,} rows")
+    touchpoint_days = len(list((settings.lake_dir / "raw_touchpoints").glob("*.parquet")))
+    print(f"lake (Parquet):     {settings.lake_dir}  (raw_touchpoints: {touchpoint_days} daily files)")
+    print(f"warehouse:          {settings.warehouse_url}")
+    print(f"archive / rejected: {settings.archive_dir} / {settings.rejected_dir}")
+    print(f"Dagster home:       {settings.dagster_home}")
+    print("open the UI:        make dev   (then http://127.0.0.1:3000)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""Assemble the Definitions for one deployment's settings."""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetSelection,
+    DailyPartitionsDefinition,
+    DefaultScheduleStatus,
+    Definitions,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+    in_process_executor,
+)
+import sqlalchemy as sa
+
+from ecom_pipeline.defs.assets import build_assets
+from ecom_pipeline.defs.resources import LakeIOManager, PipelineSettings, Warehouse
+from ecom_pipeline.defs.sensors import build_landing_sensor
+from ecom_pipeline.settings import Settings
+
+INGEST_JOB = "ingest_job"
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    partitions = DailyPartitionsDefinition(start_date=settings.start_date, timezone=settings.shop_timezone)
+    dialect = sa.make_url(settings.warehouse_url).get_backend_name()
+    assets = build_assets(partitions, dialect)
+    job = define_asset_job(
+        INGEST_JOB,
+        selection=AssetSelection.all(),
+        partitions_def=partitions,
+        executor_def=in_process_executor,
+        description="Parse the landed exports of the selected days and publish them to the warehouse.",
+    )
+    schedule = build_schedule_from_partitioned_job(
+        job, name="daily_ingest_schedule", hour_of_day=6, minute_of_hour=0, default_status=DefaultScheduleStatus.RUNNING,
+        description="Every morning at 06:00 shop time: yesterday's partitions of every asset.",
+    )
+    return Definitions(
+        assets=assets,
+        jobs=[job],
+        schedules=[schedule],
+        sensors=[build_landing_sensor(job, partitions)],
+        resources={
+            "pipeline": PipelineSettings.from_settings(settings),
+            "lake_io_manager": LakeIOManager(base_dir=str(settings.lake_dir)),
+            "warehouse_db": Warehouse(url=settings.warehouse_url),
+        },
+    )

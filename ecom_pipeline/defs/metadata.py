@@ -1,0 +1,42 @@
+"""Metadata a person wants to see on a materialization: rows, days, files, a preview and the columns."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dagster import MetadataValue, TableColumn, TableSchema
+
+from ecom_pipeline.schemas import TableSpec
+
+PREVIEW_ROWS = 10
+
+
+def column_schema(spec: TableSpec) -> TableSchema:
+    return TableSchema(columns=[TableColumn(name, logical) for name, logical in spec.columns.items()])
+
+
+def preview(frame: pd.DataFrame, spec: TableSpec) -> MetadataValue:
+    """The first rows as markdown; keys are shortened and lineage columns left out, so it stays readable."""
+    shown = frame.head(PREVIEW_ROWS).drop(columns=["source_hash", "source_row"], errors="ignore").copy()
+    for column in ("customer_key", "anonymous_id", "session_id", "event_id"):
+        if column in shown.columns:
+            shown[column] = shown[column].astype("string").str.slice(0, 10)
+    for column, logical in spec.columns.items():
+        if logical == "date" and column in shown.columns:
+            shown[column] = shown[column].dt.strftime("%Y-%m-%d")
+    return MetadataValue.md(shown.to_markdown(index=False) if len(shown) else "_no rows_")
+
+
+def table_metadata(frame: pd.DataFrame, spec: TableSpec, days: list[str], sources: dict[str, str]) -> dict:
+    per_day = frame[spec.partition_column].dt.strftime("%Y-%m-%d").value_counts()
+    files = sorted(set(sources.values()))
+    return {
+        "dagster/row_count": len(frame),
+        "days": len(days),
+        "days_with_rows": int((per_day > 0).sum()),
+        "first_day": days[0] if days else "",
+        "last_day": days[-1] if days else "",
+        "source_files": MetadataValue.md("\n".join(f"- `{name}`" for name in files) or "_none_"),
+        "source_file_count": len(files),
+        "preview": preview(frame, spec),
+        "dagster/column_schema": column_schema(spec),
+    }

@@ -1,0 +1,72 @@
+"""The landing-folder sensor: new or changed exports become runs for exactly the days they cover."""
+
+
+import json
+import time
+
+from dagster import (
+    DefaultSensorStatus,
+    JobDefinition,
+    PartitionsDefinition,
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from ecom_pipeline.defs.assets import assets_for_family
+from ecom_pipeline.defs.resources import PipelineSettings
+from ecom_pipeline.ingest import Registration, scan_landing
+
+
+def run_requests_for(registration: Registration, partitions: PartitionsDefinition, first: str, last: str) -> list[RunRequest]:
+    """One run per contiguous range of covered days (clipped to the partitions that exist), keyed by content hash."""
+    requests = []
+    for start, end in registration.ranges():
+        start, end = max(start, first), min(end, last)
+        if start > end:
+            continue
+        tags = {"ecom_pipeline/source_file": registration.original_name[:200], "ecom_pipeline/family": registration.family}
+        if start == end:
+            request = RunRequest(run_key=f"{registration.file_hash}:{start}", partition_key=start,
+                                 asset_selection=assets_for_family(registration.family), tags=tags)
+        else:
+            request = RunRequest(run_key=f"{registration.file_hash}:{start}:{end}", asset_selection=assets_for_family(registration.family),
+                                 tags={**tags, ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end})
+        requests.append(request)
+    return requests
+
+
+def build_landing_sensor(job: JobDefinition, partitions: PartitionsDefinition) -> SensorDefinition:
+    @sensor(
+        job=job,
+        minimum_interval_seconds=30,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Watches the landing folder: registers each complete export (by content hash), archives it, moves "
+        "unreadable files to rejected/ with a reason, and requests a run for exactly the days each export covers.",
+    )
+    def landing_sensor(context: SensorEvaluationContext, pipeline: PipelineSettings):
+        registry = pipeline.registry()
+        state = json.loads(context.cursor) if context.cursor else {}
+        scan = scan_landing(registry, state, time.time())
+        for rejection in scan.rejected:
+            context.log.warning(f"rejected {rejection.original_name}: {rejection.reason}")
+        for duplicate in scan.duplicates:
+            context.log.info(f"{duplicate.original_name} is already registered (same content); archived, nothing to run")
+        first = partitions.get_first_partition_key()
+        last = partitions.get_last_partition_key()
+        requested_through = state.get("requested_through", "")
+        pending = [name for name in registry.manifest_names() if name > requested_through]
+        requests = []
+        for name in pending:
+            requests += run_requests_for(registry.load(name), partitions, first, last)
+        state = {**scan.state, "requested_through": pending[-1] if pending else requested_through}
+        if not requests:
+            waiting = f"; waiting for {len(scan.waiting)} file(s) to finish arriving" if scan.waiting else ""
+            return SensorResult(skip_reason=SkipReason(f"no new exports{waiting}"), cursor=json.dumps(state))
+        return SensorResult(run_requests=requests, cursor=json.dumps(state))
+
+    return landing_sensor

@@ -1,0 +1,270 @@
+"""Landing-folder intake: register each export once, keep every file, and resolve which export wins each day.
+
+Registering a file parses it once, stages its canonical tables as Parquet under its content hash, writes a
+small manifest, and moves the original into the archive (never deleted). A file that cannot be used moves to
+`rejected/` with a `.reason.txt` beside it. Days are later read from the newest export covering them, so a
+re-export that restates days replaces them and the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ecom_pipeline.schemas import TABLES
+from ecom_pipeline.settings import Settings
+from ecom_pipeline.sources import FAMILY_TABLES, FileRejected, parse_bytes
+
+IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".reason.txt", ".swp")
+IGNORED_NAMES = {"ground_truth.json", ".DS_Store", "Thumbs.db"}
+SETTLE_SECONDS = 30.0  # a file untouched this long is complete even if never seen before
+
+
+@dataclass
+class Registration:
+    """The manifest of one registered export."""
+
+    file_hash: str
+    family: str
+    original_name: str
+    archived_as: str
+    encoding: str
+    exported_at: float  # the file's modification time: when the vendor wrote it
+    registered_at: float
+    days: dict[str, list[str]]  # table -> ISO days it covers
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    notes: list[str] = field(default_factory=list)
+    duplicate_of_known_file: bool = False
+
+    def ranges(self) -> list[tuple[str, str]]:
+        """The covered days (all tables together) as contiguous (first, last) ranges."""
+        return contiguous_ranges(sorted({d for days in self.days.values() for d in days}))
+
+
+@dataclass
+class Rejection:
+    original_name: str
+    moved_to: str
+    reason: str
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def contiguous_ranges(days: list[str]) -> list[tuple[str, str]]:
+    ranges: list[tuple[str, str]] = []
+    for day in days:
+        if ranges and (date.fromisoformat(day) - date.fromisoformat(ranges[-1][1])).days == 1:
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    """Write via a temporary file and rename, so a killed run never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+    os.replace(tmp, path)
+
+
+class Registry:
+    """The staged exports of one data directory."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.root = settings.staged_dir
+        self.manifests = self.root / "_manifests"
+
+    # ------------------------------------------------------------------ landing
+    def landed_files(self) -> list[Path]:
+        landing = self.settings.landing_dir
+        if not landing.exists():
+            return []
+        files = []
+        for path in landing.rglob("*"):
+            name = path.name
+            if name.startswith(".") or name in IGNORED_NAMES or name.endswith(IGNORED_SUFFIXES) or not path.is_file():
+                continue
+            files.append(path)
+        return sorted(files)
+
+    def register(self, path: Path) -> Registration | Rejection:
+        """Parse, stage and archive one landed file (or reject it with a reason)."""
+        raw = path.read_bytes()
+        digest = hashlib.sha256(raw).hexdigest()
+        known = self.find(digest)
+        stat = path.stat()
+        if known is not None:
+            self._archive(path, known.family, digest)
+            known.duplicate_of_known_file = True
+            return known
+        try:
+            result = parse_bytes(raw, name=path.name, mtime=stat.st_mtime, default_currency=self.settings.shop_currency)
+        except FileRejected as rejected:
+            return self._reject(path, rejected.reason)
+        days: dict[str, list[str]] = {}
+        for table, frame in result.tables.items():
+            spec = TABLES[table]
+            frame = frame.assign(source_file=path.name, source_hash=digest)
+            covered = sorted(frame[spec.partition_column].dropna().dt.strftime("%Y-%m-%d").unique().tolist())
+            days[table] = covered
+            atomic_write_parquet(self._staged(result.family, table, digest), frame)
+        if result.problems:
+            problems = pd.DataFrame([asdict(p) for p in result.problems]).assign(source_file=path.name, source_hash=digest)
+            atomic_write_parquet(self.root / "_problems" / f"{digest}.parquet", problems)
+        archived = self._archive(path, result.family, digest)
+        registration = Registration(
+            file_hash=digest, family=result.family, original_name=path.name, archived_as=str(archived.relative_to(self.settings.data_dir)),
+            encoding=result.encoding, exported_at=stat.st_mtime, registered_at=time.time(), days=days,
+            rows_read=result.rows_read, rows_loaded=result.rows_loaded, rows_quarantined=result.rows_quarantined, notes=result.notes,
+        )
+        stamp = f"{time.time_ns():020d}"
+        atomic_write_bytes(self.manifests / f"{stamp}-{digest}.json", json.dumps(asdict(registration), indent=1).encode())
+        return registration
+
+    def _archive(self, path: Path, family: str, digest: str) -> Path:
+        target = self.settings.archive_dir / family / f"{digest[:16]}-{_safe_name(path.name)}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), target)
+        return target
+
+    def _reject(self, path: Path, reason: str) -> Rejection:
+        moment = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        target = self.settings.rejected_dir / f"{moment}-{_safe_name(path.name)}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), target)
+        sentence = f"{path.name} was rejected: {reason}\n"
+        atomic_write_bytes(target.with_name(target.name + ".reason.txt"), sentence.encode())
+        return Rejection(original_name=path.name, moved_to=str(target), reason=reason)
+
+    # ------------------------------------------------------------------ manifests
+    def manifest_names(self) -> list[str]:
+        return sorted(p.name for p in self.manifests.glob("*.json")) if self.manifests.exists() else []
+
+    def load(self, manifest_name: str) -> Registration:
+        return Registration(**json.loads((self.manifests / manifest_name).read_text()))
+
+    def all(self) -> list[Registration]:
+        return [self.load(name) for name in self.manifest_names()]
+
+    def find(self, digest: str) -> Registration | None:
+        matches = list(self.manifests.glob(f"*-{digest}.json")) if self.manifests.exists() else []
+        return self.load(matches[0].name) if matches else None
+
+    def _staged(self, family: str, table: str, digest: str) -> Path:
+        return self.root / family / table / f"{digest}.parquet"
+
+    # ------------------------------------------------------------------ reading days
+    def winners(self, family: str, table: str, days: list[str]) -> dict[str, Registration]:
+        """For each day, the newest export of `family` covering it (by export time, then registration)."""
+        best: dict[str, Registration] = {}
+        wanted = set(days)
+        for registration in self.all():
+            if registration.family != family:
+                continue
+            for day in wanted.intersection(registration.days.get(table, [])):
+                current = best.get(day)
+                if current is None or (registration.exported_at, registration.registered_at) > (current.exported_at, current.registered_at):
+                    best[day] = registration
+        return best
+
+    def read_days(self, family: str, table: str, days: list[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+        """The canonical rows of `days`, each day from its winning export; also {day: winning file name}."""
+        spec = TABLES[table]
+        winners = self.winners(family, table, days)
+        by_file: dict[str, list[str]] = {}
+        for day, registration in winners.items():
+            by_file.setdefault(registration.file_hash, []).append(day)
+        frames = []
+        for digest, file_days in by_file.items():
+            frame = pd.read_parquet(self._staged(family, table, digest))
+            keep = frame[spec.partition_column].dt.strftime("%Y-%m-%d").isin(file_days)
+            frames.append(frame[keep])
+        frame = pd.concat(frames, ignore_index=True) if frames else spec.empty()
+        sort = [spec.partition_column, *[k for k in spec.key if k != spec.partition_column]]
+        frame = frame.sort_values(sort, kind="stable").reset_index(drop=True)
+        return frame, {day: reg.original_name for day, reg in sorted(winners.items())}
+
+    def covered_days(self) -> list[str]:
+        return sorted({d for registration in self.all() for days in registration.days.values() for d in days})
+
+
+def tables_of(family: str) -> tuple[str, ...]:
+    return FAMILY_TABLES[family]
+
+
+def _safe_name(name: str) -> str:
+    """A file name that cannot escape its folder or smuggle odd characters into paths."""
+    cleaned = re.sub(r"[^A-Za-z0-9._()+-]+", "_", name).strip("._") or "file"
+    return cleaned[:150]
+
+
+@dataclass
+class Scan:
+    """What one look at the landing folder did."""
+
+    registered: list[Registration]
+    duplicates: list[Registration]
+    rejected: list[Rejection]
+    waiting: list[str]
+    state: dict
+
+
+def scan_landing(registry: Registry, state: dict, now: float, settle_seconds: float = SETTLE_SECONDS,
+                 max_files: int = 200, time_budget: float = 40.0) -> Scan:
+    """Register the landed files that are complete; remember the others' size and mtime for the next look.
+
+    A file is complete when it is unchanged since the previous look, or untouched for `settle_seconds`.
+    At most `max_files` (and about `time_budget` seconds of work) per look; the rest wait for the next one.
+    """
+    seen: dict[str, list[int]] = state.get("seen", {})
+    next_seen: dict[str, list[int]] = {}
+    scan = Scan([], [], [], [], state)
+    started = time.monotonic()
+    landing = registry.settings.landing_dir
+    for path in registry.landed_files():
+        stat = path.stat()
+        key = str(path.relative_to(landing))
+        signature = [stat.st_size, stat.st_mtime_ns]
+        complete = seen.get(key) == signature or now - stat.st_mtime >= settle_seconds
+        over_budget = len(scan.registered) + len(scan.rejected) + len(scan.duplicates) >= max_files or time.monotonic() - started > time_budget
+        if not complete or over_budget:
+            next_seen[key] = signature
+            scan.waiting.append(key)
+            continue
+        outcome = registry.register(path)
+        if isinstance(outcome, Rejection):
+            scan.rejected.append(outcome)
+        elif outcome.duplicate_of_known_file:
+            scan.duplicates.append(outcome)
+        else:
+            scan.registered.append(outcome)
+    scan.state = {**state, "seen": next_seen}
+    return scan
