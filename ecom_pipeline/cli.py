@@ -72,14 +72,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"landing folder is empty: generating the sample brand into {settings.landing_dir}")
         generate(settings.landing_dir)
     started = time.monotonic()
-    landed = registry.landed_files()
-    rejected = []
-    from tqdm import tqdm
-
-    for path in tqdm(landed, desc="registering exports", unit="file", disable=not landed):
-        outcome = registry.register(path)
-        if isinstance(outcome, Rejection):
-            rejected.append(outcome)
+    rejected = [outcome for outcome in register_all(registry) if isinstance(outcome, Rejection)]
     for rejection in rejected:
         print(f"REJECTED {rejection.original_name}: {rejection.reason} (moved to {rejection.moved_to})", file=sys.stderr)
     days = [d for d in registry.covered_days() if d >= settings.start_date and d < date.today().isoformat()]
@@ -89,6 +82,19 @@ def _run(args: argparse.Namespace) -> int:
     result = materialize_days(settings, days[0], days[-1])
     print_summary(settings, days, time.monotonic() - started, result.success)
     return 0 if result.success and not rejected else 1
+
+
+def register_all(registry) -> list:
+    """Register every landed file, parsing on all cores (each file is independent)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
+
+    landed = registry.landed_files()
+    if len(landed) < 8:
+        return [registry.register(path) for path in landed]
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return list(tqdm(pool.map(registry.register, landed, chunksize=4), total=len(landed), desc="registering exports", unit="file"))
 
 
 def materialize_days(settings: Settings, first: str, last: str):
@@ -102,6 +108,7 @@ def materialize_days(settings: Settings, first: str, last: str):
     with DagsterInstance.get() as instance:
         return job.execute_in_process(
             instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last, "ecom_pipeline/launched_by": "cli"},
         )
 

@@ -19,12 +19,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
+from ecom_pipeline.lake import atomic_write_parquet
 from ecom_pipeline.schemas import TABLES
 from ecom_pipeline.settings import Settings
-from ecom_pipeline.sources import FAMILY_TABLES, FileRejected, parse_bytes
+from ecom_pipeline.sources import FileRejected, parse_bytes
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".reason.txt", ".swp")
 IGNORED_NAMES = {"ground_truth.json", ".DS_Store", "Thumbs.db"}
@@ -83,14 +82,6 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    """Write via a temporary file and rename, so a killed run never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
     os.replace(tmp, path)
 
 
@@ -214,10 +205,6 @@ class Registry:
 
     def covered_days(self) -> list[str]:
         return sorted({d for registration in self.all() for days in registration.days.values() for d in days})
-
-
-def tables_of(family: str) -> tuple[str, ...]:
-    return FAMILY_TABLES[family]
 
 
 def _safe_name(name: str) -> str:

@@ -37,13 +37,16 @@ def table_for(name: str, spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
     return sa.Table(name, metadata, *columns, sa.Index(f"ix_{name}_{spec.partition_column}", spec.partition_column))
 
 
-def publish(engine: sa.Engine, name: str, spec: TableSpec, frame: pd.DataFrame, days: list[str]) -> int:
-    """Replace `days` of table `name` with `frame`'s rows (which must all fall on those days); returns rows written."""
+def publish(engine: sa.Engine, name: str, spec: TableSpec, frame: pd.DataFrame, days: list[str] | None) -> int:
+    """Replace `days` of table `name` with `frame`'s rows (which must all fall on those days), or the whole
+    table when `days` is None; returns rows written."""
     table = table_for(name, spec, sa.MetaData())
     table.create(engine, checkfirst=True)
-    day_values = [date.fromisoformat(d) for d in days]
     records = _records(frame, spec)
     with engine.begin() as connection:
+        if days is None:
+            connection.execute(sa.delete(table))
+        day_values = [date.fromisoformat(d) for d in days or []]
         for start in range(0, len(day_values), 500):
             connection.execute(sa.delete(table).where(table.c[spec.partition_column].in_(day_values[start : start + 500])))
         for start in range(0, len(records), CHUNK):

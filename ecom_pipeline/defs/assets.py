@@ -1,18 +1,34 @@
-"""Raw assets (one per export family and table) and their warehouse copies, partitioned by day.
+"""Raw assets (one per export family and table), partitioned by day, and their warehouse copies.
 
 A raw asset's day holds the canonical rows of that day from the newest export covering it; runs over many days
 are single runs (one read of each export), which is how the sensor, the schedule and `ecom-pipeline run` launch
-them.
+them. The warehouse tables are published once per run for exactly the run's days.
 """
 
+import warnings
+from datetime import date, timedelta
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetIn, AssetKey, AssetsDefinition, BackfillPolicy, MaterializeResult, PartitionsDefinition, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    BackfillPolicy,
+    BetaWarning,
+    MaterializeResult,
+    PartitionsDefinition,
+    asset,
+    multi_asset,
+)
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
 
-from ecom_pipeline import warehouse
+from ecom_pipeline import lake, warehouse
 from ecom_pipeline.defs.metadata import column_schema, preview, table_metadata
 from ecom_pipeline.defs.resources import PipelineSettings, Warehouse
 from ecom_pipeline.schemas import TABLES
+
+warnings.filterwarnings("ignore", category=BetaWarning)  # backfill_policy is beta in Dagster 1.13
 
 # Raw asset name -> (export family, canonical table, what it is).
 RAW_ASSETS = {
@@ -34,6 +50,16 @@ def assets_for_family(family: str) -> list[AssetKey]:
     """The raw assets an export family fills, and their warehouse copies: what a new file must refresh."""
     raw = [name for name, (fam, _, _) in RAW_ASSETS.items() if fam == family]
     return [AssetKey(name) for name in raw] + [AssetKey(["warehouse", name]) for name in raw if name in PUBLISHED]
+
+
+def run_days(tags: dict[str, str]) -> list[str] | None:
+    """The days a run covers, from its partition tags; None for a run without partitions (all days)."""
+    if PARTITION_NAME_TAG in tags:
+        return [tags[PARTITION_NAME_TAG]]
+    if ASSET_PARTITION_RANGE_START_TAG in tags:
+        first, last = date.fromisoformat(tags[ASSET_PARTITION_RANGE_START_TAG]), date.fromisoformat(tags[ASSET_PARTITION_RANGE_END_TAG])
+        return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    return None
 
 
 def build_raw_asset(name: str, partitions: PartitionsDefinition) -> AssetsDefinition:
@@ -60,30 +86,39 @@ def build_raw_asset(name: str, partitions: PartitionsDefinition) -> AssetsDefini
     return raw
 
 
-def build_publish_asset(name: str, partitions: PartitionsDefinition, dialect: str) -> AssetsDefinition:
-    _, table, _ = RAW_ASSETS[name]
-    spec = TABLES[table]
+def build_warehouse_asset(dialect: str) -> AssetsDefinition:
+    specs = [
+        AssetSpec(
+            key=AssetKey(["warehouse", name]),
+            deps=[AssetKey(name)],
+            group_name="warehouse",
+            kinds={"sqlalchemy", dialect},
+            metadata={"table": RAW_ASSETS[name][1], "dagster/column_schema": column_schema(TABLES[RAW_ASSETS[name][1]])},
+            description=f"`{name}` in the warehouse table of the same name. A partitioned run replaces exactly its "
+            "days in one transaction; an unpartitioned run republishes every day in the lake.",
+            skippable=True,
+        )
+        for name in PUBLISHED
+    ]
 
-    @asset(
-        key=AssetKey(["warehouse", name]),
-        ins={"frame": AssetIn(key=AssetKey(name))},
-        group_name="warehouse",
-        kinds={"sqlalchemy", dialect},
-        partitions_def=partitions,
-        backfill_policy=BackfillPolicy.single_run(),
-        metadata={"table": table, "dagster/column_schema": column_schema(spec)},
-        description=f"`{name}` published to the warehouse table of the same name; each run replaces its days in one transaction.",
-    )
-    def publish(context: AssetExecutionContext, frame: pd.DataFrame, warehouse_db: Warehouse) -> MaterializeResult:
-        days = list(context.partition_keys)
-        written = warehouse.publish(warehouse_db.engine(), name, spec, frame, days)
-        return MaterializeResult(metadata={
-            "dagster/row_count": written, "days": len(days), "table": name,
-            "warehouse": warehouse_db.dialect, "preview": preview(frame, spec),
-        })
+    @multi_asset(specs=specs, can_subset=True, name="warehouse_publish")
+    def warehouse_publish(context: AssetExecutionContext, pipeline: PipelineSettings, warehouse_db: Warehouse):
+        days = run_days(context.run.tags)
+        lake_dir = pipeline.settings().lake_dir
+        engine = warehouse_db.engine()
+        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+            name = key.path[-1]
+            spec = TABLES[RAW_ASSETS[name][1]]
+            frame, found = lake.read_partitions(lake_dir, [name], spec, days)
+            written = warehouse.publish(engine, name, spec, frame, days)
+            yield MaterializeResult(asset_key=key, metadata={
+                "rows_published": written, "days_published": len(days) if days is not None else len(found),
+                "mode": "replace days" if days is not None else "full refresh", "table": name,
+                "warehouse": warehouse_db.dialect, "preview": preview(frame, spec),
+            })
 
-    return publish
+    return warehouse_publish
 
 
 def build_assets(partitions: PartitionsDefinition, dialect: str) -> list[AssetsDefinition]:
-    return [build_raw_asset(name, partitions) for name in RAW_ASSETS] + [build_publish_asset(name, partitions, dialect) for name in PUBLISHED]
+    return [build_raw_asset(name, partitions) for name in RAW_ASSETS] + [build_warehouse_asset(dialect)]

@@ -27,16 +27,14 @@ def preview(frame: pd.DataFrame, spec: TableSpec) -> MetadataValue:
 
 
 def table_metadata(frame: pd.DataFrame, spec: TableSpec, days: list[str], sources: dict[str, str]) -> dict:
-    per_day = frame[spec.partition_column].dt.strftime("%Y-%m-%d").value_counts()
+    """Metadata of a run. A run over one day reports that day's row count; a run over several days (every
+    daily partition gets the same metadata) reports the run's rows, never a per-partition count it does not have."""
     files = sorted(set(sources.values()))
+    counts = {"dagster/row_count": len(frame)} if len(days) == 1 else {"rows_in_run": len(frame), "days_in_run": len(days)}
     return {
-        "dagster/row_count": len(frame),
-        "days": len(days),
-        "days_with_rows": int((per_day > 0).sum()),
+        **counts,
         "first_day": days[0] if days else "",
         "last_day": days[-1] if days else "",
-        "source_files": MetadataValue.md("\n".join(f"- `{name}`" for name in files) or "_none_"),
-        "source_file_count": len(files),
+        "source_files": MetadataValue.md("\n".join(f"- `{name}`" for name in files[:50]) + (f"\n- … and {len(files) - 50} more" if len(files) > 50 else "") or "_none_"),
         "preview": preview(frame, spec),
-        "dagster/column_schema": column_schema(spec),
     }

@@ -7,8 +7,8 @@ import pandas as pd
 import sqlalchemy as sa
 from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
 
-from ecom_pipeline import warehouse
-from ecom_pipeline.ingest import Registry, atomic_write_parquet
+from ecom_pipeline import lake, warehouse
+from ecom_pipeline.ingest import Registry
 from ecom_pipeline.schemas import TABLES
 from ecom_pipeline.settings import Settings
 
@@ -49,19 +49,14 @@ class LakeIOManager(ConfigurableIOManager):
 
     base_dir: str
 
-    def _path(self, context: InputContext | OutputContext, partition: str) -> Path:
-        return Path(self.base_dir, *context.asset_key.path, f"{partition}.parquet")
-
     def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
         spec = TABLES[context.definition_metadata["table"]]
-        days = obj[spec.partition_column].dt.strftime("%Y-%m-%d")
-        for partition in context.asset_partition_keys:
-            atomic_write_parquet(self._path(context, partition), obj[days == partition])
+        lake.write_partitions(Path(self.base_dir), list(context.asset_key.path), obj, spec, list(context.asset_partition_keys))
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         spec = TABLES[context.upstream_output.definition_metadata["table"]]
-        frames = [pd.read_parquet(path) for key in context.asset_partition_keys if (path := self._path(context, key)).exists()]
-        return pd.concat(frames, ignore_index=True) if frames else spec.empty()
+        frame, _ = lake.read_partitions(Path(self.base_dir), list(context.asset_key.path), spec, list(context.asset_partition_keys))
+        return frame
 
 
 class Warehouse(ConfigurableResource):

@@ -112,14 +112,14 @@ def read_delimited(text: str, is_header, scan_lines: int = 15) -> tuple[pd.DataF
                 io.StringIO(text),
                 sep=delimiter,
                 skiprows=index,
-                dtype=str,
+                dtype=STRING,
                 keep_default_na=False,
                 skip_blank_lines=True,
                 quotechar='"',
                 engine="c",
             )
             frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
-            frame = frame.apply(lambda s: s.str.strip())
+            frame = frame.apply(as_text)
             return frame, index, delimiter
     raise FileRejected("no recognisable header row in the first lines of the file")
 
@@ -150,7 +150,7 @@ class Columns:
         """The first matching column, or an all-blank column when none is present."""
         original = self.find(*aliases)
         if original is None:
-            return pd.Series("", index=self.frame.index, dtype="object")
+            return pd.Series("", index=self.frame.index, dtype=STRING)
         return self.frame[original]
 
     def require(self, what: dict[str, tuple[str, ...]], source: str) -> None:
@@ -165,13 +165,21 @@ class Columns:
 # ---------------------------------------------------------------- values
 
 
+STRING = "string[pyarrow]"  # Arrow-backed text: vectorised string functions instead of Python loops
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Stripped text with missing values as ''."""
+    return values.astype(STRING).fillna("").str.strip()
+
+
 def blank_mask(values: pd.Series) -> pd.Series:
-    return values.fillna("").astype(str).str.strip().str.lower().isin(BLANKS)
+    return as_text(values).str.lower().isin(BLANKS).astype(bool)
 
 
 def infer_decimal(values: pd.Series, default: str = ".") -> str:
     """Decimal separator of a column of numbers written as text ('1 234,56', '1.234,56', '1,234.56')."""
-    sample = values[~blank_mask(values)].astype(str).head(5000)
+    sample = as_text(values[~blank_mask(values)].head(5000))
     if sample.empty:
         return default
     comma_votes = sample.str.contains(r"\.\d{3},\d*$|^-?\d*,\d{1,2}$|,\d{4,}$|^-?\d+ \d{3},\d+$", regex=True).sum()
@@ -185,9 +193,9 @@ def infer_decimal(values: pd.Series, default: str = ".") -> str:
 
 def parse_numbers(values: pd.Series, decimal: str | None = None, default_decimal: str = ".") -> tuple[pd.Series, pd.Series]:
     """Floats from localised text; returns (numbers, bad) where bad marks non-blank text that is not a number."""
-    text = values.fillna("").astype(str).str.strip()
+    text = as_text(values)
     blank = blank_mask(text)
-    cleaned = text.str.replace(r"[\s\u00a0\u202f'’$€£¥%]|[A-Z]{3}$", "", regex=True)
+    cleaned = text.str.replace("[\\s\u00a0\u202f'’$€£¥%]|[A-Z]{3}$", "", regex=True)
     decimal = decimal or infer_decimal(cleaned, default_decimal)
     if decimal == ",":
         cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
@@ -203,7 +211,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%b %d, %Y", "%d %b %Y", "%m/%
 
 def parse_dates(values: pd.Series, formats: tuple[str, ...] = DATE_FORMATS) -> tuple[pd.Series, pd.Series]:
     """Calendar days from text in the first format that reads every non-blank value; (dates, bad)."""
-    text = values.fillna("").astype(str).str.strip()
+    text = as_text(values).astype(object)
     blank = blank_mask(text)
     best = None
     for fmt in formats:

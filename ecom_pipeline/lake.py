@@ -1,0 +1,46 @@
+"""The Parquet lake: one file per asset and day, `<lake>/<asset>/<YYYY-MM-DD>.parquet`, written atomically."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ecom_pipeline.schemas import TableSpec
+
+
+def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    """Write via a temporary file and rename, so a killed run never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+    os.replace(tmp, path)
+
+
+def partition_path(lake_dir: Path, asset_path: list[str], day: str) -> Path:
+    return Path(lake_dir, *asset_path, f"{day}.parquet")
+
+
+def write_partitions(lake_dir: Path, asset_path: list[str], frame: pd.DataFrame, spec: TableSpec, days: list[str]) -> None:
+    """Each day's rows to its own file; days without rows get an empty file (a restated day may shrink to nothing)."""
+    keys = frame[spec.partition_column].dt.strftime("%Y-%m-%d")
+    groups = dict(tuple(frame.groupby(keys, sort=False))) if len(frame) else {}
+    empty = frame.iloc[0:0]
+    for day in days:
+        atomic_write_parquet(partition_path(lake_dir, asset_path, day), groups.get(day, empty))
+
+
+def read_partitions(lake_dir: Path, asset_path: list[str], spec: TableSpec, days: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of the given days (all materialized days when None) and the days actually found."""
+    folder = Path(lake_dir, *asset_path)
+    if days is None:
+        paths = sorted(folder.glob("*.parquet"))
+    else:
+        paths = [p for day in days if (p := partition_path(lake_dir, asset_path, day)).exists()]
+    frames = [pd.read_parquet(p) for p in paths]
+    frames = [f for f in frames if len(f)]
+    found = [p.stem for p in paths]
+    return (pd.concat(frames, ignore_index=True) if frames else spec.empty()), found
