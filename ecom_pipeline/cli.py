@@ -97,15 +97,17 @@ def register_all(registry) -> list:
         return list(tqdm(pool.map(registry.register, landed, chunksize=4), total=len(landed), desc="registering exports", unit="file"))
 
 
-def materialize_days(settings: Settings, first: str, last: str):
-    """One run of the ingest job over [first, last], recorded in the data directory's Dagster instance."""
+def materialize_days(settings: Settings, first: str, last: str, instance=None):
+    """One run of the ingest job over [first, last], recorded in the Dagster instance (the data directory's)."""
+    from contextlib import nullcontext
+
     from dagster import DagsterInstance
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from ecom_pipeline.defs.build import INGEST_JOB, build_definitions
 
     job = build_definitions(settings).get_job_def(INGEST_JOB)
-    with DagsterInstance.get() as instance:
+    with (nullcontext(instance) if instance is not None else DagsterInstance.get()) as instance:
         return job.execute_in_process(
             instance=instance, raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},

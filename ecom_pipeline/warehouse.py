@@ -69,8 +69,6 @@ def _records(frame: pd.DataFrame, spec: TableSpec) -> list[dict]:
         values = frame[column]
         if logical == "date":
             out[column] = values.dt.date
-        elif logical == "timestamp":
-            out[column] = values.dt.to_pydatetime() if len(values) else values
         else:
             out[column] = values.astype(object)
         out[column] = out[column].astype(object).where(values.notna(), None)

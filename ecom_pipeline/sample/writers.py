@@ -376,17 +376,17 @@ class _Writer:
             day_index = max(0, min(b.days - 1, (day - pd.Timestamp(b.start)).days))
             self._save(name, data.encode("utf-8"), self._exported_at(day_index, hours=25), "touchpoints", len(group))
 
-    def _urls(self, events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def _urls(self, events: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         """Landing URLs with the UTMs and click ids each channel's tagging writes; later pages are plain."""
         rng = self.rng
         n = len(events)
         channel = events["channel"].to_numpy()
         name = events["name"].to_numpy()
         first_view = (name == 0) & ~pd.Series(events["session"].to_numpy()).duplicated().to_numpy()
-        handles = np.array([p.handle for p in cat.PRODUCTS])[rng.integers(0, len(cat.PRODUCTS), n)]
-        page = np.char.add(f"{SHOP}/products/", handles)
-        url = np.where(name == 0, page, np.where(name == 1, np.char.add(f"{SHOP}/cart?added=", handles), f"{SHOP}/checkouts/c/thank-you"))
-        referrer = np.full(n, SHOP, dtype=object)
+        handles = pd.Series(np.array([p.handle for p in cat.PRODUCTS], dtype=object)[rng.integers(0, len(cat.PRODUCTS), n)])
+        url = pd.Series(np.where(name == 0, f"{SHOP}/products/", np.where(name == 1, f"{SHOP}/cart?added=", f"{SHOP}/checkouts/c/")), dtype=object)
+        url = url + np.where(name <= 1, handles, np.where(name == 2, "information", "thank-you"))
+        referrer = pd.Series(SHOP, index=url.index, dtype=object)
         token = events["click_token"].to_numpy()
         for c, campaign in enumerate(cat.CAMPAIGNS):
             mine = first_view & (channel == c)
@@ -395,10 +395,10 @@ class _Writer:
             source, medium, click = cat.PLATFORM_UTM[campaign.platform]
             value = campaign.campaign_id if campaign.utm_campaign == "id" else quote_plus(campaign.name)
             prefix = {"fbclid": "IwAR", "gclid": "Cj0KCQjw", "ttclid": "E.C.P."}[click]
-            ids = np.char.add(prefix, pd.Series(token[mine]).map("{:016x}".format).to_numpy().astype(str))
-            tagged = np.char.add(np.char.add(url[mine], f"?utm_source={source}&utm_medium={medium}&utm_campaign={value}&{click}="), ids)
+            ids = prefix + pd.Series(token[mine]).map("{:016x}".format).to_numpy()
+            tagged = url[mine] + f"?utm_source={source}&utm_medium={medium}&utm_campaign={value}&{click}=" + ids
             if campaign.platform == "google":  # auto-tagging alone on half the clicks: only the gclid
-                tagged = np.where(rng.random(int(mine.sum())) < 0.5, np.char.add(np.char.add(url[mine], "?gclid="), ids), tagged)
+                tagged = tagged.where(rng.random(int(mine.sum())) >= 0.5, url[mine] + "?gclid=" + ids)
             url[mine] = tagged
             referrer[mine] = {"meta": "https://l.facebook.com/", "google": "https://www.google.com/", "tiktok": "https://www.tiktok.com/"}[campaign.platform]
         for k, organic in enumerate(ORGANIC_NAMES):
@@ -407,6 +407,5 @@ class _Writer:
             referrer[mine] = spec["referrer"]
             if spec["utm"]:
                 source, medium, campaign_name = spec["utm"]
-                url[mine] = np.char.add(url[mine], f"?utm_source={source}&utm_medium={medium}&utm_campaign={campaign_name}")
-        return url, referrer
-
+                url[mine] = url[mine] + f"?utm_source={source}&utm_medium={medium}&utm_campaign={campaign_name}"
+        return url.to_numpy(), referrer.to_numpy()

@@ -1,0 +1,45 @@
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ecom_pipeline.sample import generate
+from ecom_pipeline.settings import Settings
+
+SMALL_DAYS = 12
+SMALL_START = date(2025, 6, 1)
+
+
+@pytest.fixture(scope="session")
+def small_brand(tmp_path_factory) -> tuple[Path, dict]:
+    """A 12-day sample brand, written once per session; tests copy its files into their own landing folder."""
+    out = tmp_path_factory.mktemp("small_brand")
+    truth = generate(out, days=SMALL_DAYS, seed=11, scale="demo", start=SMALL_START, progress=False)
+    return out, truth
+
+
+def copy_exports(source: Path, landing: Path, pattern: str = "*") -> list[Path]:
+    """Copy exports (keeping their modification times) into a landing folder."""
+    landing.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for path in sorted(source.glob(pattern)):
+        if path.name == "ground_truth.json":
+            continue
+        target = landing / path.name
+        shutil.copy2(path, target)
+        copied.append(target)
+    return copied
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    data = tmp_path / "data"
+    value = Settings(data_dir=data, landing_dir=data / "landing", warehouse_url=f"sqlite:///{data / 'warehouse.sqlite'}", start_date="2024-01-01")
+    value.ensure_dirs()
+    return value
+
+
+def load_truth(folder: Path) -> dict:
+    return json.loads((folder / "ground_truth.json").read_text())

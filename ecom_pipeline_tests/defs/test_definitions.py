@@ -1,0 +1,35 @@
+from dagster import AssetKey, Definitions
+
+from ecom_pipeline.defs.assets import RAW_ASSETS, assets_for_family
+from ecom_pipeline.defs.build import build_definitions
+
+
+def test_definitions_load_and_every_asset_is_described(settings):
+    defs = build_definitions(settings)
+    Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    keys = set(graph.get_all_asset_keys())
+    assert {AssetKey(name) for name in RAW_ASSETS} <= keys
+    assert AssetKey(["warehouse", "raw_shopify_orders"]) in keys
+    for key in keys:
+        node = graph.get(key)
+        assert node.description and len(node.description) > 40, key
+        assert node.group_name in {"ingest", "warehouse"}, key
+        assert node.kinds, key
+    assert graph.get(AssetKey("raw_touchpoints")).partitions_def is not None
+    assert {s.name for s in defs.schedules} == {"daily_ingest_schedule"}
+    assert {s.name for s in defs.sensors} == {"landing_sensor"}
+
+
+def test_the_module_definitions_load():
+    from ecom_pipeline.definitions import defs
+
+    Definitions.validate_loadable(defs)
+
+
+def test_a_family_refreshes_its_raw_assets_and_their_warehouse_tables():
+    assert assets_for_family("shopify_orders") == [
+        AssetKey("raw_shopify_orders"), AssetKey("raw_shopify_order_lines"),
+        AssetKey(["warehouse", "raw_shopify_orders"]), AssetKey(["warehouse", "raw_shopify_order_lines"]),
+    ]
+    assert assets_for_family("touchpoints") == [AssetKey("raw_touchpoints")]

@@ -1,0 +1,87 @@
+import json
+import os
+import time
+
+from dagster import AssetKey, DagsterInstance, build_sensor_context
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from ecom_pipeline.defs.build import build_definitions
+from ecom_pipeline.defs.resources import PipelineSettings
+
+META = (
+    "\ufeffReporting starts,Reporting ends,Day,Campaign name,Campaign ID,Amount spent (USD),Impressions\n"
+    "2025-06-01,2025-06-03,2025-06-01,A,1,10.00,100\n"
+    "2025-06-01,2025-06-03,2025-06-02,A,1,20.00,200\n"
+    "2025-06-01,2025-06-03,2025-06-03,A,1,30.00,300\n"
+)
+
+
+def _tick(settings, cursor=None):
+    defs = build_definitions(settings)
+    sensor = defs.resolve_sensor_def("landing_sensor")
+    with DagsterInstance.ephemeral() as instance:
+        context = build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
+                                       resources={"pipeline": PipelineSettings.from_settings(settings)})
+        return sensor.evaluate_tick(context)
+
+
+def _drop(settings, name, text, age_seconds=3600):
+    path = settings.landing_dir / name
+    path.write_text(text, encoding="utf-8")
+    moment = time.time() - age_seconds
+    os.utime(path, (moment, moment))
+    return path
+
+
+def test_new_file_requests_a_run_for_exactly_its_days(settings):
+    _drop(settings, "meta.csv", META)
+    result = _tick(settings)
+    assert len(result.run_requests) == 1
+    request = result.run_requests[0]
+    assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == "2025-06-01"
+    assert request.tags[ASSET_PARTITION_RANGE_END_TAG] == "2025-06-03"
+    assert request.asset_selection == [AssetKey("raw_meta_ads"), AssetKey(["warehouse", "raw_meta_ads"])]
+    assert request.run_key.startswith(json.loads((settings.staged_dir / "_manifests" / os.listdir(settings.staged_dir / "_manifests")[0]).read_text())["file_hash"])
+    assert not (settings.landing_dir / "meta.csv").exists() and list((settings.archive_dir / "meta_ads").iterdir())
+
+    # The same content again: archived, nothing to run.
+    _drop(settings, "meta (1).csv", META)
+    again = _tick(settings, result.cursor)
+    assert again.run_requests == [] and "no new exports" in again.skip_message
+
+
+def test_half_written_file_waits_until_it_is_stable(settings):
+    path = _drop(settings, "meta.csv", META[:90], age_seconds=0)
+    first = _tick(settings)
+    assert first.run_requests == [] and "waiting for 1 file" in first.skip_message
+    path.write_text(META, encoding="utf-8")
+    second = _tick(settings, first.cursor)
+    assert second.run_requests == []  # it grew since the last look
+    third = _tick(settings, second.cursor)
+    assert len(third.run_requests) == 1
+
+
+def test_re_export_requests_the_restated_days_again(settings):
+    _drop(settings, "meta.csv", META)
+    first = _tick(settings)
+    restated = META.replace("20.00", "25.00").splitlines()
+    _drop(settings, "meta-restated.csv", "\n".join(restated[:1] + restated[2:3]) + "\n", age_seconds=60)
+    second = _tick(settings, first.cursor)
+    assert [r.partition_key for r in second.run_requests] == ["2025-06-02"]
+    assert second.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_unreadable_file_is_rejected_not_run(settings):
+    _drop(settings, "notes.csv", "hello,world\n1,2\n")
+    result = _tick(settings)
+    assert result.run_requests == []
+    reasons = list(settings.rejected_dir.glob("*.reason.txt"))
+    assert len(reasons) == 1 and "no known export matches" in reasons[0].read_text()
+
+
+def test_a_registration_whose_request_was_lost_is_requested_on_the_next_tick(settings):
+    from ecom_pipeline.ingest import Registry
+
+    Registry(settings).register(_drop(settings, "meta.csv", META))  # registered, but no tick emitted its run
+    result = _tick(settings, json.dumps({"seen": {}, "requested_through": ""}))
+    assert len(result.run_requests) == 1

@@ -1,0 +1,66 @@
+import hashlib
+from datetime import date
+
+import numpy as np
+
+from ecom_pipeline.sample import generate, simulate
+from ecom_pipeline.sample.brand import geometric_adstock, hill
+from ecom_pipeline.sources import detect
+
+
+def _digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_same_seed_same_files_other_seed_other_files(tmp_path):
+    generate(tmp_path / "a", days=5, seed=3, progress=False)
+    generate(tmp_path / "b", days=5, seed=3, progress=False)
+    generate(tmp_path / "c", days=5, seed=4, progress=False)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+
+
+def test_files_are_written_as_the_vendors_write_them(small_brand):
+    folder, _ = small_brand
+    families = {}
+    for path in folder.iterdir():
+        if path.name != "ground_truth.json":
+            families.setdefault(detect(path.read_bytes())[0], []).append(path)
+    assert set(families) == {"meta_ads", "google_ads", "tiktok_ads", "shopify_orders", "shopify_products", "shopify_inventory", "shipments", "touchpoints"}
+    meta = [p.read_bytes() for p in families["meta_ads"]]
+    assert all(raw.startswith(b"\xef\xbb\xbf") for raw in meta) and all(b"Amount spent (USD)" in raw or b"Amount Spent (USD)" in raw for raw in meta)
+    google = [p.read_bytes() for p in families["google_ads"]]
+    assert any(raw.startswith(b"\xff\xfe") for raw in google), "at least one Google file is the UTF-16 'Excel .csv'"
+    utf8 = next(raw.decode() for raw in google if not raw.startswith(b"\xff\xfe"))
+    assert utf8.splitlines()[0] == "Campaign report" and "Total: Account" in utf8 and '"' in utf8
+    orders = families["shopify_orders"][0].read_text()
+    assert " -0400," in orders and ",Lineitem quantity," in orders
+    events = families["touchpoints"][0].read_text()
+    assert "@" in events and "utm_source=" in events  # raw emails and UTMs, as a pixel sends them
+
+
+def test_truth_is_consistent_with_the_simulation(small_brand):
+    _, truth = small_brand
+    assert {c["platform"] for c in truth["campaigns"]} == {"meta", "google", "tiktok"}
+    for campaign in truth["campaigns"]:
+        assert campaign["platform_reported_conversions"] >= campaign["incremental_orders"] * 0.8
+        assert campaign["response_curve"]["K"] > 0 and 0 <= campaign["response_curve"]["adstock_theta"] < 1
+    assert truth["repeat_purchase"]["model"] == "BG/NBD"
+    assert truth["exported_rows"]["orders"] > 0 and truth["planted_faults"]
+
+
+def test_hill_and_adstock_are_the_published_forms():
+    spend = np.array([[100.0, 100.0, 0.0, 0.0]])
+    adstock = geometric_adstock(spend, np.array([0.5]))
+    assert adstock.tolist() == [[100.0, 100.0, 50.0, 25.0]]  # constant spend x gives A = x
+    response = hill(np.array([[50.0, 100.0]]), beta=np.array([10.0]), half=np.array([50.0]), kappa=np.array([2.0]))
+    assert np.allclose(response, [[5.0, 8.0]])
+
+
+def test_spend_varies_and_some_products_run_out():
+    brand = simulate(days=60, seed=5, start=date(2025, 1, 1), scale="demo", progress=False)
+    by_campaign = brand.ad_daily.groupby(["campaign", "day"])["spend"].sum().groupby(level=0)
+    variation = by_campaign.std() / by_campaign.mean()
+    assert (variation > 0.15).sum() >= 6  # response curves need spend that moves
+    assert brand.truth["stockouts"], "the sample brand has products that run out"
+    assert (brand.orders.groupby("customer").size() > 1).any(), "customers come back"

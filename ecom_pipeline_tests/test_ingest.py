@@ -1,0 +1,95 @@
+import os
+
+import pandas as pd
+import pytest
+
+from ecom_pipeline.ingest import Registry, Rejection, _safe_name, contiguous_ranges, scan_landing
+
+META = (
+    "\ufeffReporting starts,Reporting ends,Day,Campaign name,Campaign ID,Amount spent (USD),Impressions\n"
+    "2025-06-01,2025-06-03,2025-06-01,A,1,10.00,100\n"
+    "2025-06-01,2025-06-03,2025-06-02,A,1,20.00,200\n"
+    "2025-06-01,2025-06-03,2025-06-03,A,1,30.00,300\n"
+)
+RESTATED = META.replace("20.00", "25.00").replace("30.00", "35.00")
+
+
+def _drop(landing, name, text, mtime):
+    path = landing / name
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_register_stages_archives_and_accounts_for_every_row(settings):
+    registry = Registry(settings)
+    path = _drop(settings.landing_dir, "meta.csv", META, 1_750_000_000)
+    registration = registry.register(path)
+    assert not path.exists(), "the landed file is moved to the archive"
+    assert (settings.data_dir / registration.archived_as).read_text(encoding="utf-8") == META
+    assert registration.family == "meta_ads" and registration.days == {"ad_performance": ["2025-06-01", "2025-06-02", "2025-06-03"]}
+    assert registration.rows_read == registration.rows_loaded + registration.rows_quarantined == 3
+    assert registration.ranges() == [("2025-06-01", "2025-06-03")]
+
+
+def test_newest_export_wins_whatever_the_arrival_order(settings):
+    registry = Registry(settings)
+    # The restated export is newer (later mtime) but arrives first.
+    registry.register(_drop(settings.landing_dir, "restated.csv", RESTATED, 1_750_100_000))
+    registry.register(_drop(settings.landing_dir, "first.csv", META, 1_750_000_000))
+    frame, sources = registry.read_days("meta_ads", "ad_performance", ["2025-06-01", "2025-06-02", "2025-06-03", "2025-06-04"])
+    assert frame["spend"].tolist() == [10.0, 25.0, 35.0]  # no double counting, the restatement wins
+    assert sources == {"2025-06-01": "restated.csv", "2025-06-02": "restated.csv", "2025-06-03": "restated.csv"}
+
+
+def test_same_file_twice_is_recognised_by_content(settings):
+    registry = Registry(settings)
+    registry.register(_drop(settings.landing_dir, "a.csv", META, 1_750_000_000))
+    again = registry.register(_drop(settings.landing_dir, "a copy.csv", META, 1_750_000_500))
+    assert again.duplicate_of_known_file
+    assert len(registry.manifest_names()) == 1
+    frame, _ = registry.read_days("meta_ads", "ad_performance", ["2025-06-02"])
+    assert len(frame) == 1
+
+
+def test_unreadable_file_moves_to_rejected_with_its_reason(settings):
+    registry = Registry(settings)
+    outcome = registry.register(_drop(settings.landing_dir, "mystery.csv", "colour,taste\nred,sweet\n", 1_750_000_000))
+    assert isinstance(outcome, Rejection)
+    reason = (settings.rejected_dir / (os.path.basename(outcome.moved_to) + ".reason.txt")).read_text()
+    assert reason.startswith("mystery.csv was rejected: no known export matches")
+    assert os.path.exists(outcome.moved_to)
+
+
+def test_scan_waits_for_a_file_still_being_written(settings):
+    registry = Registry(settings)
+    now = 1_760_000_000.0
+    path = _drop(settings.landing_dir, "meta.csv", META[:80], now)  # fresh and growing
+    first = scan_landing(registry, {}, now=now + 1)
+    assert first.waiting == ["meta.csv"] and not first.registered
+    path.write_text(META, encoding="utf-8")
+    os.utime(path, (now + 5, now + 5))
+    second = scan_landing(registry, first.state, now=now + 6)
+    assert second.waiting == ["meta.csv"] and not second.registered  # it changed: keep waiting
+    third = scan_landing(registry, second.state, now=now + 7)
+    assert [r.original_name for r in third.registered] == ["meta.csv"] and third.state["seen"] == {}
+
+
+def test_contiguous_ranges():
+    assert contiguous_ranges(["2025-01-01", "2025-01-02", "2025-01-04", "2025-01-31", "2025-02-01"]) == [
+        ("2025-01-01", "2025-01-02"), ("2025-01-04", "2025-01-04"), ("2025-01-31", "2025-02-01")]
+
+
+def test_rows_of_a_staged_file_keep_their_lineage(settings):
+    registry = Registry(settings)
+    registration = registry.register(_drop(settings.landing_dir, "meta.csv", META, 1_750_000_000))
+    frame, _ = registry.read_days("meta_ads", "ad_performance", ["2025-06-03"])
+    row = frame.iloc[0]
+    assert (row["source_file"], row["source_hash"], row["source_row"]) == ("meta.csv", registration.file_hash, 3)
+    assert isinstance(row["date_day"], pd.Timestamp)
+
+
+@pytest.mark.parametrize("name", ["../../escape.csv", "we ird;$(rm).csv", "..", ""])
+def test_archive_names_cannot_escape_the_archive(name):
+    safe = _safe_name(name)
+    assert safe and "/" not in safe and ";" not in safe and "$" not in safe and not safe.startswith(".")
