@@ -79,7 +79,10 @@ def _run(args: argparse.Namespace) -> int:
     if not days:
         print(f"nothing to run: no exports in {settings.landing_dir} (drop files there, or use --sample-if-empty)")
         return 1 if rejected else 0
+    manifests = registry.manifest_names()
     result = materialize_days(settings, days[0], days[-1])
+    if result.success and manifests:
+        registry.mark_materialized_through(manifests[-1])
     print_summary(settings, days, time.monotonic() - started, result.success)
     return 0 if result.success and not rejected else 1
 
@@ -106,7 +109,7 @@ def materialize_days(settings: Settings, first: str, last: str, instance=None):
 
     from ecom_pipeline.defs.build import INGEST_JOB, build_definitions
 
-    job = build_definitions(settings).get_job_def(INGEST_JOB)
+    job = build_definitions(settings).resolve_job_def(INGEST_JOB)
     with (nullcontext(instance) if instance is not None else DagsterInstance.get()) as instance:
         return job.execute_in_process(
             instance=instance, raise_on_error=False,

@@ -159,6 +159,15 @@ class Registry:
     def manifest_names(self) -> list[str]:
         return sorted(p.name for p in self.manifests.glob("*.json")) if self.manifests.exists() else []
 
+    def materialized_through(self) -> str:
+        """The newest manifest whose days a run outside the sensor (`ecom-pipeline run`) already materialized."""
+        marker = self.manifests / "materialized_through"
+        return marker.read_text().strip() if marker.exists() else ""
+
+    def mark_materialized_through(self, manifest_name: str) -> None:
+        if manifest_name > self.materialized_through():
+            atomic_write_bytes(self.manifests / "materialized_through", manifest_name.encode())
+
     def load(self, manifest_name: str) -> Registration:
         return Registration(**json.loads((self.manifests / manifest_name).read_text()))
 

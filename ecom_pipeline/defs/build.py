@@ -28,7 +28,6 @@ def build_definitions(settings: Settings) -> Definitions:
     job = define_asset_job(
         INGEST_JOB,
         selection=AssetSelection.all(),
-        partitions_def=partitions,
         executor_def=in_process_executor,
         description="Parse the landed exports of the selected days and publish them to the warehouse.",
     )

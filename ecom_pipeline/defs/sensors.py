@@ -58,7 +58,8 @@ def build_landing_sensor(job: JobDefinition, partitions: PartitionsDefinition) -
             context.log.info(f"{duplicate.original_name} is already registered (same content); archived, nothing to run")
         first = partitions.get_first_partition_key()
         last = partitions.get_last_partition_key()
-        requested_through = state.get("requested_through", "")
+        # Registrations the command line already ran need no run from the sensor.
+        requested_through = max(state.get("requested_through", ""), registry.materialized_through())
         pending = [name for name in registry.manifest_names() if name > requested_through]
         requests = []
         for name in pending:

@@ -85,3 +85,14 @@ def test_a_registration_whose_request_was_lost_is_requested_on_the_next_tick(set
     Registry(settings).register(_drop(settings, "meta.csv", META))  # registered, but no tick emitted its run
     result = _tick(settings, json.dumps({"seen": {}, "requested_through": ""}))
     assert len(result.run_requests) == 1
+
+
+def test_files_the_command_line_already_ran_are_not_run_again_by_the_sensor(settings):
+    from ecom_pipeline.ingest import Registry
+
+    registry = Registry(settings)
+    registry.register(_drop(settings, "meta.csv", META))
+    registry.mark_materialized_through(registry.manifest_names()[-1])
+    assert _tick(settings).run_requests == []
+    _drop(settings, "tiktok.csv", "By Day,Campaign name,Cost,Currency\n2025-06-05,Spark,1.00,USD\n")
+    assert [r.partition_key for r in _tick(settings).run_requests] == ["2025-06-05"]
