@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
 
     gen = commands.add_parser("generate", help="simulate the sample brand and write its exports as the vendors do")
     gen.add_argument("--out", required=True, type=Path, help="folder to write the exports into (e.g. data/landing)")
-    gen.add_argument("--days", type=int, default=90, help="number of days to simulate (default 90)")
+    gen.add_argument("--days", type=int, default=None, help="number of days to simulate (default 90 for demo, 365 for year)")
     gen.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same files")
     gen.add_argument("--scale", choices=["demo", "year"], default="demo", help="demo (~115 orders/day) or year (~1,400 orders/day)")
     gen.add_argument("--start", type=date.fromisoformat, default=None, help="first simulated day (default 2025-06-01)")
@@ -41,7 +41,7 @@ def _generate(args: argparse.Namespace) -> int:
     from ecom_pipeline.sample import DEFAULT_START, generate
 
     started = time.monotonic()
-    days = args.days if args.scale == "demo" or args.days != 90 else 365
+    days = args.days or (90 if args.scale == "demo" else 365)
     truth = generate(args.out, days=days, seed=args.seed, scale=args.scale, start=args.start or DEFAULT_START)
     rows = truth["exported_rows"]
     print(f"wrote {truth['files']} export files for {days} days into {args.out} in {time.monotonic() - started:.1f} s: "

@@ -33,3 +33,18 @@ def test_a_family_refreshes_its_raw_assets_and_their_warehouse_tables():
         AssetKey(["warehouse", "raw_shopify_orders"]), AssetKey(["warehouse", "raw_shopify_order_lines"]),
     ]
     assert assets_for_family("touchpoints") == [AssetKey("raw_touchpoints")]
+
+
+def test_dg_loads_the_project(tmp_path):
+    """`dg check defs` (the CLI that supersedes `dagster dev`'s loader) finds and loads the project."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "ECOM_PIPELINE_DATA_DIR": str(tmp_path / "data")}
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    result = subprocess.run([str(Path(sys.executable).parent / "dg"), "check", "defs"], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All definitions loaded successfully" in result.stdout + result.stderr

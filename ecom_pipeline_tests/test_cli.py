@@ -1,0 +1,33 @@
+import json
+
+from ecom_pipeline.cli import main
+
+
+def _isolate(monkeypatch):
+    """`run` points the process's environment at its data directory; restore it after the test."""
+    for name in ("DAGSTER_HOME", "ECOM_PIPELINE_DATA_DIR", "ECOM_PIPELINE_LANDING_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_generate_writes_exports_and_ground_truth(tmp_path, capsys):
+    assert main(["generate", "--out", str(tmp_path / "landing"), "--days", "3", "--seed", "2"]) == 0
+    truth = json.loads((tmp_path / "landing" / "ground_truth.json").read_text())
+    assert truth["days"] == 3 and truth["seed"] == 2 and truth["start"] == "2025-06-01"
+    assert f"{truth['exported_rows']['orders']:,} orders" in capsys.readouterr().out
+
+
+def test_run_on_an_empty_landing_folder_says_so(tmp_path, capsys, monkeypatch):
+    _isolate(monkeypatch)
+    assert main(["run", "--data-dir", str(tmp_path / "data")]) == 0
+    assert "nothing to run" in capsys.readouterr().out
+    assert (tmp_path / "data" / "dagster_home" / "dagster.yaml").exists()
+
+
+def test_run_reports_a_rejected_file_and_fails(tmp_path, capsys, monkeypatch):
+    _isolate(monkeypatch)
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "notes.csv").write_text("hello,world\n")
+    assert main(["run", "--data-dir", str(tmp_path / "data"), "--landing", str(landing)]) == 1
+    assert "REJECTED notes.csv: no known export matches" in capsys.readouterr().err
+    assert list((tmp_path / "data" / "rejected").glob("*notes.csv.reason.txt"))
