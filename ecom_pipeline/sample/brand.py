@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from ecom_pipeline.sample import catalog as cat
 
-SCALES = {"demo": 0.1, "year": 1.0}
+SCALES = {"demo": 0.1, "year": 0.83}
 ORGANIC_NAMES = tuple(cat.ORGANIC)
 N_CAMPAIGNS = len(cat.CAMPAIGNS)
 EMAIL_CHANNEL = N_CAMPAIGNS + ORGANIC_NAMES.index("email")
@@ -361,8 +361,8 @@ class _Simulation:
         sessions = touches[["order_index", "channel", "local_seconds", "is_purchase_session"]].copy()
         sessions["anon"] = sessions["order_index"]  # one device per journey; the purchase identifies it
         sessions["converting"] = True
-        spend_clicks = rng.poisson(self.spend / np.array([c.cpc for c in cat.CAMPAIGNS])[:, None] * 0.9)
-        organic_visits = rng.poisson(1500 * self.m * self.weekday)
+        spend_clicks = rng.poisson(self.spend / np.array([c.cpc for c in cat.CAMPAIGNS])[:, None] * 0.45)
+        organic_visits = rng.poisson(700 * self.m * self.weekday)
         extra = []
         for t in range(self.days):
             clicks = np.repeat(np.arange(N_CAMPAIGNS), spend_clicks[:, t])

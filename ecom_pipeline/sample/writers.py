@@ -349,32 +349,35 @@ class _Writer:
 
     # ---------------------------------------------------------------- pixel
     def events(self) -> None:
+        """One JSON-lines file per UTC day, built a day at a time so a year of events fits in memory."""
         b = self.b
-        events = b.events
         orders = b.orders.set_index("order_index")
-        utc = self._local(events["local_seconds"].to_numpy()).tz_convert("UTC")
-        frame = pd.DataFrame({"utc": utc, "day": utc.normalize().tz_localize(None)})
-        frame["event_id"] = ("ev_" + pd.Series(events["event_index"].to_numpy() * 7919 + b.seed).map("{:012x}".format)).to_numpy()
-        frame["event_timestamp"] = utc.strftime("%Y-%m-%dT%H:%M:%S.") + pd.Series(utc.microsecond // 1000).map("{:03d}Z".format).to_numpy()
-        frame["event_name"] = np.array(EVENT_NAMES)[events["name"].to_numpy()]
-        anon = events["anon"].to_numpy()
-        frame["anonymous_id"] = pd.Series((anon * 2654435761 + b.seed) % (2**48)).map("{:012x}".format).to_numpy()
-        frame["session_id"] = pd.Series(events["session"].to_numpy() * 40503 % (2**40)).map("s{:010x}".format).to_numpy()
-        frame["page_url"], frame["referrer"] = self._urls(events)
-        order_index = events["order_index"].to_numpy()
-        checkout = events["name"].to_numpy() >= 2
-        customer = orders["customer"].reindex(order_index).to_numpy()
-        frame["email"] = np.where(checkout, self.typed_email[np.where(checkout, customer, 0).astype(int)], None)
-        purchase = events["name"].to_numpy() == 3
-        frame["order_id"] = np.where(purchase, (6300000000000 + order_index * 37).astype(str), None)
-        frame["revenue"] = np.where(purchase, orders["total"].reindex(order_index).to_numpy(), np.nan)
-        frame["currency"] = np.where(purchase, cat.SHOP_CURRENCY, None)
+        naive = pd.DatetimeIndex(pd.Timestamp(b.start) + pd.to_timedelta(b.events["local_seconds"].to_numpy(), unit="s")).floor("ms")
+        utc = naive.tz_localize(cat.SHOP_TIMEZONE, ambiguous=np.zeros(len(naive), dtype=bool), nonexistent="shift_forward").tz_convert("UTC")
+        days = utc.tz_localize(None).normalize()
         columns = ["event_id", "event_timestamp", "event_name", "anonymous_id", "session_id", "page_url", "referrer", "email", "order_id", "revenue", "currency"]
-        for day, group in frame.groupby("day"):
-            name = f"events_{day:%Y-%m-%d}.jsonl"
-            data = group[columns].to_json(orient="records", lines=True, force_ascii=False)
+        for day, positions in sorted(pd.Series(np.arange(len(days))).groupby(days).indices.items()):
+            chunk = b.events.iloc[positions]
+            stamps = utc[positions]
+            frame = pd.DataFrame({
+                "event_id": "ev_" + pd.Series(chunk["event_index"].to_numpy() * 7919 + b.seed).map("{:012x}".format),
+                "event_timestamp": stamps.strftime("%Y-%m-%dT%H:%M:%S.") + pd.Series(stamps.microsecond // 1000).map("{:03d}Z".format).to_numpy(),
+                "event_name": np.array(EVENT_NAMES)[chunk["name"].to_numpy()],
+                "anonymous_id": pd.Series((chunk["anon"].to_numpy() * 2654435761 + b.seed) % (2**48)).map("{:012x}".format),
+                "session_id": pd.Series(chunk["session"].to_numpy() * 40503 % (2**40)).map("s{:010x}".format),
+            })
+            frame["page_url"], frame["referrer"] = self._urls(chunk)
+            order_index = chunk["order_index"].to_numpy()
+            checkout = chunk["name"].to_numpy() >= 2
+            purchase = chunk["name"].to_numpy() == 3
+            customer = orders["customer"].reindex(order_index).to_numpy()
+            frame["email"] = np.where(checkout, self.typed_email[np.where(checkout, customer, 0).astype(int)], None)
+            frame["order_id"] = np.where(purchase, (6300000000000 + order_index * 37).astype(str), None)
+            frame["revenue"] = np.where(purchase, orders["total"].reindex(order_index).to_numpy(), np.nan)
+            frame["currency"] = np.where(purchase, cat.SHOP_CURRENCY, None)
+            data = frame[columns].to_json(orient="records", lines=True, force_ascii=False)
             day_index = max(0, min(b.days - 1, (day - pd.Timestamp(b.start)).days))
-            self._save(name, data.encode("utf-8"), self._exported_at(day_index, hours=25), "touchpoints", len(group))
+            self._save(f"events_{day:%Y-%m-%d}.jsonl", data.encode("utf-8"), self._exported_at(day_index, hours=25), "touchpoints", len(frame))
 
     def _urls(self, events: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         """Landing URLs with the UTMs and click ids each channel's tagging writes; later pages are plain."""
