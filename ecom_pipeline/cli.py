@@ -72,7 +72,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"landing folder is empty: generating the sample brand into {settings.landing_dir}")
         generate(settings.landing_dir)
     started = time.monotonic()
-    rejected = [outcome for outcome in register_all(registry) if isinstance(outcome, Rejection)]
+    outcomes = register_all(registry)
+    if outcomes:
+        print(f"registered {len(outcomes)} file(s) in {time.monotonic() - started:.1f} s")
+    rejected = [outcome for outcome in outcomes if isinstance(outcome, Rejection)]
     for rejection in rejected:
         print(f"REJECTED {rejection.original_name}: {rejection.reason} (moved to {rejection.moved_to})", file=sys.stderr)
     days = [d for d in registry.covered_days() if d >= settings.start_date and d < date.today().isoformat()]
@@ -80,7 +83,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"nothing to run: no exports in {settings.landing_dir} (drop files there, or use --sample-if-empty)")
         return 1 if rejected else 0
     manifests = registry.manifest_names()
+    run_started = time.monotonic()
     result = materialize_days(settings, days[0], days[-1])
+    print(f"ingest_job over {len(days)} days took {time.monotonic() - run_started:.1f} s")
     if result.success and manifests:
         registry.mark_materialized_through(manifests[-1])
     print_summary(settings, days, time.monotonic() - started, result.success)

@@ -130,7 +130,9 @@ class Registry:
         if result.problems:
             problems = pd.DataFrame([asdict(p) for p in result.problems]).assign(source_file=path.name, source_hash=digest)
             atomic_write_parquet(self.root / "_problems" / f"{digest}.parquet", problems)
-        archived = self._archive(path, result.family, digest)
+        # The manifest is written before the file leaves the landing folder: killed in between, the next look
+        # finds the file again, recognises its hash and only archives it.
+        archived = self._archive_path(path, result.family, digest)
         registration = Registration(
             file_hash=digest, family=result.family, original_name=path.name, archived_as=str(archived.relative_to(self.settings.data_dir)),
             encoding=result.encoding, exported_at=stat.st_mtime, registered_at=time.time(), days=days,
@@ -138,10 +140,14 @@ class Registry:
         )
         stamp = f"{time.time_ns():020d}"
         atomic_write_bytes(self.manifests / f"{stamp}-{digest}.json", json.dumps(asdict(registration), indent=1).encode())
+        self._archive(path, result.family, digest)
         return registration
 
+    def _archive_path(self, path: Path, family: str, digest: str) -> Path:
+        return self.settings.archive_dir / family / f"{digest[:16]}-{_safe_name(path.name)}"
+
     def _archive(self, path: Path, family: str, digest: str) -> Path:
-        target = self.settings.archive_dir / family / f"{digest[:16]}-{_safe_name(path.name)}"
+        target = self._archive_path(path, family, digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(path), target)
         return target
