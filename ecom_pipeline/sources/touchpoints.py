@@ -135,10 +135,13 @@ def _canonical(frame: pd.DataFrame, problems: list[Problem], default_currency: s
     url = pd.Series(pd.NA, index=frame.index, dtype="string")
     for field in URL_FIELDS:
         url = url.fillna(_text(frame, field))
-    query = url.str.extract(r"\?([^#]*)", expand=False)
+    has_query = url.str.contains("?", regex=False).fillna(False).astype(bool)
+    query = url[has_query].str.extract(r"\?([^#]*)", expand=False).astype(object)  # only landing pages carry one
     out = pd.DataFrame(index=frame.index)
     for field in (*UTMS, *CLICK_IDS):
-        from_url = query.str.extract(rf"(?:^|&){field}=([^&]*)", expand=False).map(unquote_plus, na_action="ignore").astype("string")
+        found = query[query.str.contains(f"{field}=", regex=False)]
+        values = found.str.extract(rf"(?:^|&){field}=([^&]*)", expand=False).map(unquote_plus, na_action="ignore")
+        from_url = pd.Series(values, index=frame.index, dtype="string")
         out[field] = _text(frame, field).fillna(from_url.where(from_url != ""))
     fbc = _text(frame, "fbc").str.extract(r"^fb\.\d+\.\d+\.(.+)$", expand=False).astype("string")
     out["fbclid"] = out["fbclid"].fillna(fbc)
