@@ -31,10 +31,30 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--data-dir", type=Path, default=None, help=f"where all state lives (default ./data or ${DATA_DIR_ENV})")
     run.add_argument("--sample-if-empty", action="store_true", help="generate the sample brand first when nothing was ever landed")
 
+    check = commands.add_parser("check-file", help="why was my file rejected? parse and validate one file without touching the lake")
+    check.add_argument("path", type=Path)
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--problems", type=int, default=20, help="how many problems to list (default 20)")
+
     args = parser.parse_args(argv)
     if args.command == "generate":
         return _generate(args)
+    if args.command == "check-file":
+        return _check_file(args)
     return _run(args)
+
+
+def _check_file(args: argparse.Namespace) -> int:
+    import json
+
+    from ecom_pipeline.file_check import check_file
+
+    report = check_file(args.path, load_settings())
+    if args.json:
+        print(json.dumps(report.as_dict(limit=args.problems), indent=1))
+    else:
+        print(report.as_text(limit=args.problems))
+    return report.exit_code
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -77,7 +97,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"registered {len(outcomes)} file(s) in {time.monotonic() - started:.1f} s")
     rejected = [outcome for outcome in outcomes if isinstance(outcome, Rejection)]
     for rejection in rejected:
-        print(f"REJECTED {rejection.original_name}: {rejection.reason} (moved to {rejection.moved_to})", file=sys.stderr)
+        print(f"REJECTED: {rejection.sentence} (moved to {rejection.moved_to})", file=sys.stderr)
+    report_rejections(rejected)
     days = [d for d in registry.covered_days() if d >= settings.start_date and d < date.today().isoformat()]
     if not days:
         print(f"nothing to run: no exports in {settings.landing_dir} (drop files there, or use --sample-if-empty)")
@@ -103,6 +124,26 @@ def register_all(registry) -> list:
         return [registry.register(path) for path in landed]
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         return list(tqdm(pool.map(registry.register, landed, chunksize=4), total=len(landed), desc="registering exports", unit="file"))
+
+
+def report_rejections(rejections: list, instance=None) -> None:
+    """Each rejected file becomes a failed run carrying its reason, as the sensor would have made it."""
+    if not rejections:
+        return
+    from contextlib import nullcontext
+
+    from dagster import DagsterInstance
+
+    from ecom_pipeline.defs.validation_assets import rejected_file_job, rejected_run_config
+
+    with (nullcontext(instance) if instance is not None else DagsterInstance.get()) as instance:
+        for rejection in rejections:
+            rejected_file_job.execute_in_process(
+                instance=instance, raise_on_error=False,
+                run_config={**rejected_run_config(rejection.original_name, rejection.reason, rejection.moved_to),
+                            "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+                tags={"ecom_pipeline/source_file": rejection.original_name[:200], "ecom_pipeline/rejected": "true"},
+            )
 
 
 def materialize_days(settings: Settings, first: str, last: str, instance=None):

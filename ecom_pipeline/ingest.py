@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ecom_pipeline.lake import atomic_write_parquet
+from ecom_pipeline.privacy import mask
 from ecom_pipeline.schemas import TABLES
 from ecom_pipeline.settings import Settings
 from ecom_pipeline.sources import FileRejected, parse_bytes
@@ -58,6 +59,12 @@ class Rejection:
     original_name: str
     moved_to: str
     reason: str
+    file_hash: str = ""
+    rejected_at: float = 0.0
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.original_name} was rejected: {self.reason}"
 
 
 def file_hash(path: Path) -> str:
@@ -119,7 +126,9 @@ class Registry:
         try:
             result = parse_bytes(raw, name=path.name, mtime=stat.st_mtime, default_currency=self.settings.shop_currency)
         except FileRejected as rejected:
-            return self._reject(path, rejected.reason)
+            return self._reject(path, rejected.reason, digest)
+        except Exception as error:  # a parser bug must not lose the file or stop the sensor: reject it, say why
+            return self._reject(path, f"the file could not be parsed ({type(error).__name__}: {error})", digest)
         days: dict[str, list[str]] = {}
         for table, frame in result.tables.items():
             spec = TABLES[table]
@@ -129,6 +138,7 @@ class Registry:
             atomic_write_parquet(self._staged(result.family, table, digest), frame)
         if result.problems:
             problems = pd.DataFrame([asdict(p) for p in result.problems]).assign(source_file=path.name, source_hash=digest)
+            problems["value"] = [mask(c, v) for c, v in zip(problems["column"], problems["value"])]
             atomic_write_parquet(self.root / "_problems" / f"{digest}.parquet", problems)
         # The manifest is written before the file leaves the landing folder: killed in between, the next look
         # finds the file again, recognises its hash and only archives it.
@@ -152,14 +162,33 @@ class Registry:
         shutil.move(str(path), target)
         return target
 
-    def _reject(self, path: Path, reason: str) -> Rejection:
+    def _reject(self, path: Path, reason: str, digest: str) -> Rejection:
         moment = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-        target = self.settings.rejected_dir / f"{moment}-{_safe_name(path.name)}"
+        target = self.settings.rejected_dir / f"{moment}-{digest[:8]}-{_safe_name(path.name)}"
         target.parent.mkdir(parents=True, exist_ok=True)
+        rejection = Rejection(original_name=path.name, moved_to=str(target), reason=reason, file_hash=digest, rejected_at=time.time())
+        atomic_write_bytes(target.with_name(target.name + ".reason.txt"), (rejection.sentence + "\n").encode())
+        atomic_write_bytes(self.root / "_rejections" / f"{time.time_ns():020d}-{digest}.json", json.dumps(asdict(rejection)).encode())
         shutil.move(str(path), target)
-        sentence = f"{path.name} was rejected: {reason}\n"
-        atomic_write_bytes(target.with_name(target.name + ".reason.txt"), sentence.encode())
-        return Rejection(original_name=path.name, moved_to=str(target), reason=reason)
+        return rejection
+
+    def rejections(self) -> list[Rejection]:
+        folder = self.root / "_rejections"
+        return [Rejection(**json.loads(p.read_text())) for p in sorted(folder.glob("*.json"))] if folder.exists() else []
+
+    def parse_problems(self, registrations: list[Registration]) -> pd.DataFrame:
+        """The rows the parser could not read, of these registrations, as quarantine records."""
+        from ecom_pipeline.schemas import QUARANTINE, conform
+        from ecom_pipeline.sources import FAMILY_TABLES
+
+        frames = []
+        for registration in registrations:
+            path = self.root / "_problems" / f"{registration.file_hash}.parquet"
+            if path.exists():
+                problems = pd.read_parquet(path)
+                frames.append(problems.rename(columns={"row": "source_row"}).assign(
+                    family=registration.family, table=FAMILY_TABLES[registration.family][0], day=pd.NaT, stage="parse"))
+        return conform(pd.concat(frames, ignore_index=True), QUARANTINE) if frames else QUARANTINE.empty()
 
     # ------------------------------------------------------------------ manifests
     def manifest_names(self) -> list[str]:

@@ -29,3 +29,16 @@ def normalise_sha256(values: pd.Series) -> pd.Series:
     """Keep already-hashed emails (64 hex characters) as keys; anything else is dropped, never passed on."""
     lowered = values.astype("string").str.strip().str.lower()
     return lowered.where(lowered.str.match(_SHA256_HEX).fillna(False)).astype("string")
+
+
+PERSONAL_COLUMNS = {"customer_key", "anonymous_id", "session_id", "email", "name", "order_name", "Email", "Name"}
+
+
+def mask(column: str, value: object) -> str:
+    """A value as text for people to read, masked where it could identify a person."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    text = str(value)
+    if column in PERSONAL_COLUMNS:
+        return text[:4] + "…" if len(text) > 4 else "…"
+    return text[:200]

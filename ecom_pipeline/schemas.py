@@ -207,7 +207,53 @@ TOUCHPOINTS = TableSpec(
     "hashed customer key; raw emails never pass the parser.",
 )
 
-TABLES = {spec.name: spec for spec in (AD_PERFORMANCE, ORDERS, ORDER_LINES, PRODUCTS, INVENTORY_LEVELS, SHIPMENTS, TOUCHPOINTS)}
+QUARANTINE = TableSpec(
+    name="quarantine",
+    columns={
+        "source_file": "string",
+        "source_hash": "string",
+        "source_row": "int",
+        "family": "string",
+        "table": "string",
+        "day": "date",
+        "stage": "string",
+        "column": "string",
+        "rule": "string",
+        "message": "string",
+        "value": "string",
+    },
+    partition_column="day",
+    key=("source_hash", "source_row", "table", "rule"),
+    description="Every row held back, with its file, row, column, rule and reason (`stage` parse: unreadable; "
+    "validate: failed a row rule). Values of personal columns are masked.",
+)
+
+INGEST_LOG = TableSpec(
+    name="ingest_log",
+    columns={
+        "file_hash": "string",
+        "family": "string",
+        "original_name": "string",
+        "encoding": "string",
+        "exported_at": "timestamp",
+        "registered_at": "timestamp",
+        "first_day": "date",
+        "last_day": "date",
+        "days_covered": "int",
+        "rows_read": "int",
+        "rows_loaded": "int",
+        "rows_quarantined": "int",
+        "rejected": "bool",
+        "reason": "string",
+        "stored_as": "string",
+    },
+    partition_column="first_day",
+    key=("file_hash",),
+    description="One row per landed file: what it was, what it covered, and where every row went "
+    "(rows_read = rows_loaded + rows_quarantined); rejected files with their reason.",
+)
+
+TABLES = {spec.name: spec for spec in (AD_PERFORMANCE, ORDERS, ORDER_LINES, PRODUCTS, INVENTORY_LEVELS, SHIPMENTS, TOUCHPOINTS, QUARANTINE, INGEST_LOG)}
 
 
 def conform(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:

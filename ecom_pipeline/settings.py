@@ -17,6 +17,8 @@ WAREHOUSE_URL_ENV = "ECOM_PIPELINE_WAREHOUSE_URL"
 START_DATE_ENV = "ECOM_PIPELINE_START_DATE"
 SHOP_CURRENCY_ENV = "ECOM_PIPELINE_SHOP_CURRENCY"
 SHOP_TIMEZONE_ENV = "ECOM_PIPELINE_SHOP_TIMEZONE"
+FX_RATES_ENV = "ECOM_PIPELINE_FX_RATES"
+ORDER_TOLERANCE_ENV = "ECOM_PIPELINE_ORDER_TOLERANCE"
 
 DEFAULT_START_DATE = "2024-01-01"
 
@@ -31,6 +33,19 @@ class Settings:
     start_date: str = DEFAULT_START_DATE
     shop_currency: str = "USD"
     shop_timezone: str = "America/New_York"
+    fx_rates: str = ""  # "EUR=1.08,GBP=1.27": shop-currency units per unit of each foreign currency
+    order_tolerance: float = 0.01
+
+    def rates(self) -> dict[str, float]:
+        """Fixed exchange rates from configuration; the shop currency is always 1."""
+        rates = {self.shop_currency: 1.0}
+        for item in filter(None, (part.strip() for part in self.fx_rates.split(","))):
+            code, _, value = item.partition("=")
+            try:
+                rates[code.strip().upper()] = float(value)
+            except ValueError:
+                raise ValueError(f"{FX_RATES_ENV}: {item!r} is not CODE=RATE (e.g. EUR=1.08)") from None
+        return rates
 
     @property
     def dagster_home(self) -> Path:
@@ -77,4 +92,6 @@ def load_settings(data_dir: str | os.PathLike | None = None, landing_dir: str | 
         start_date=start,
         shop_currency=os.environ.get(SHOP_CURRENCY_ENV, "USD").upper(),
         shop_timezone=os.environ.get(SHOP_TIMEZONE_ENV, "America/New_York"),
+        fx_rates=os.environ.get(FX_RATES_ENV, ""),
+        order_tolerance=float(os.environ.get(ORDER_TOLERANCE_ENV, "0.01")),
     )

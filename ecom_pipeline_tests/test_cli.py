@@ -29,5 +29,13 @@ def test_run_reports_a_rejected_file_and_fails(tmp_path, capsys, monkeypatch):
     landing.mkdir()
     (landing / "notes.csv").write_text("hello,world\n")
     assert main(["run", "--data-dir", str(tmp_path / "data"), "--landing", str(landing)]) == 1
-    assert "REJECTED notes.csv: no known export matches" in capsys.readouterr().err
+    assert "REJECTED: notes.csv was rejected: no known export matches" in capsys.readouterr().err
     assert list((tmp_path / "data" / "rejected").glob("*notes.csv.reason.txt"))
+    # ... and, as the sensor would, a failed run in the UI that says why.
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    with DagsterInstance.from_config(str(tmp_path / "data" / "dagster_home")) as instance:
+        (run,) = instance.get_runs()
+        assert run.job_name == "rejected_file_job" and run.status == DagsterRunStatus.FAILURE
+        failures = [e for e in instance.all_logs(run.run_id) if e.dagster_event and e.dagster_event.event_type_value == "STEP_FAILURE"]
+        assert "notes.csv was rejected: no known export matches" in failures[0].dagster_event.step_failure_data.error.message

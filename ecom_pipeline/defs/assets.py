@@ -10,15 +10,20 @@ from datetime import date, timedelta
 
 import pandas as pd
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetOut,
     AssetsDefinition,
     AssetSpec,
     BackfillPolicy,
     BetaWarning,
     MaterializeResult,
+    MetadataValue,
+    Output,
     PartitionsDefinition,
-    asset,
     multi_asset,
 )
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
@@ -26,7 +31,9 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from ecom_pipeline import lake, warehouse
 from ecom_pipeline.defs.metadata import column_schema, preview, table_metadata
 from ecom_pipeline.defs.resources import PipelineSettings, Warehouse
-from ecom_pipeline.schemas import TABLES
+from ecom_pipeline.schemas import QUARANTINE, TABLES
+from ecom_pipeline.validation.checks import CheckOutcome, check_names, quarantine_check, spend_anomalies, table_checks
+from ecom_pipeline.validation.quarantine import context_for, hold_back, hold_back_orders
 
 warnings.filterwarnings("ignore", category=BetaWarning)  # backfill_policy is beta in Dagster 1.13
 
@@ -62,28 +69,79 @@ def run_days(tags: dict[str, str]) -> list[str] | None:
     return None
 
 
-def build_raw_asset(name: str, partitions: PartitionsDefinition) -> AssetsDefinition:
-    family, table, what = RAW_ASSETS[name]
-    spec = TABLES[table]
+def build_family_asset(family: str, partitions: PartitionsDefinition) -> AssetsDefinition:
+    """The raw assets of one export family, read, validated and checked together (orders and their lines
+    stand or fall together)."""
+    names = [name for name, (fam, _, _) in RAW_ASSETS.items() if fam == family]
+    tables = {name: RAW_ASSETS[name][1] for name in names}
+    outs = {
+        name: AssetOut(
+            key=AssetKey(name), group_name="ingest", kinds={"pandas", "parquet"}, io_manager_key="lake_io_manager",
+            metadata={"table": tables[name], "family": family, "partition_column": TABLES[tables[name]].partition_column,
+                      "dagster/column_schema": column_schema(TABLES[tables[name]])},
+            description=f"{RAW_ASSETS[name][2]}, parsed into the canonical `{tables[name]}` table. {TABLES[tables[name]].description} "
+            "Each day comes from the newest export covering it; rows failing a row rule are held back in `quarantine`.",
+        )
+        for name in names
+    }
+    check_specs = [
+        AssetCheckSpec(check, asset=AssetKey(name), description=description, blocking=blocking)
+        for name in names for check, description, blocking in check_names(tables[name])
+    ]
 
-    @asset(
-        name=name,
-        group_name="ingest",
-        kinds={"pandas", "parquet"},
-        partitions_def=partitions,
-        backfill_policy=BackfillPolicy.single_run(),
-        io_manager_key="lake_io_manager",
-        metadata={"table": table, "family": family, "partition_column": spec.partition_column, "dagster/column_schema": column_schema(spec)},
-        description=f"{what}, parsed into the canonical `{table}` table. {spec.description} "
-        f"Each day comes from the newest export covering it.",
-    )
-    def raw(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
+    @multi_asset(name=f"ingest_{family}", outs=outs, check_specs=check_specs, partitions_def=partitions,
+                 backfill_policy=BackfillPolicy.single_run())
+    def ingest_family(context: AssetExecutionContext, pipeline: PipelineSettings):
+        settings, registry = pipeline.settings(), pipeline.registry()
+        validation = context_for(settings)
         days = list(context.partition_keys)
-        frame, sources = pipeline.registry().read_days(family, table, days)
-        context.add_output_metadata(table_metadata(frame, spec, days, sources))
-        return frame
+        read = {name: registry.read_days(family, tables[name], days) for name in names}
+        frames = {name: frame for name, (frame, _) in read.items()}
+        if family == "shopify_orders":
+            orders, lines, held = hold_back_orders(frames["raw_shopify_orders"], frames["raw_shopify_order_lines"], family, validation)
+            frames.update(raw_shopify_orders=orders, raw_shopify_order_lines=lines)
+        else:
+            (name,) = names
+            frames[name], held = hold_back(tables[name], family, frames[name], validation)
+        lake.write_partitions(settings.lake_dir, ["quarantine", family], held, QUARANTINE, days)
+        winners = {r.file_hash: r for name in names for r in registry.winners(family, tables[name], days).values()}
+        unreadable = registry.parse_problems([winners[h] for h in sorted(winners)])
+        for name in names:
+            metadata = table_metadata(frames[name], TABLES[tables[name]], days, read[name][1])
+            metadata["rows_held_back"] = int((held["table"] == tables[name]).sum())
+            yield Output(frames[name], output_name=name, metadata=metadata)
+        for name in names:
+            table = tables[name]
+            outcomes = table_checks(table, frames[name], validation)
+            mine = held[held["table"] == table]
+            if name == names[0]:
+                mine = pd.concat([unreadable, mine], ignore_index=True)
+            outcomes.append(quarantine_check(mine))
+            if table == "ad_performance":
+                history, _ = lake.read_partitions(settings.lake_dir, [name], TABLES[table], previous_days(days[0], 7))
+                outcomes.append(spend_anomalies(pd.concat([history, frames[name]], ignore_index=True), days))
+            for outcome in outcomes:
+                yield check_result(name, outcome, days)
 
-    return raw
+    return ingest_family
+
+
+def previous_days(first: str, count: int) -> list[str]:
+    start = date.fromisoformat(first)
+    return [(start - timedelta(days=i)).isoformat() for i in range(count, 0, -1)]
+
+
+def check_result(name: str, outcome: CheckOutcome, days: list[str]) -> AssetCheckResult:
+    metadata = {"days": f"{days[0]} .. {days[-1]}" if len(days) > 1 else days[0], "count": outcome.count}
+    if len(outcome.sample):
+        metadata["sample"] = MetadataValue.md(outcome.sample.to_markdown(index=False))
+    if outcome.files:
+        metadata["files"] = MetadataValue.md("\n".join(f"- `{f}`" for f in outcome.files[:20]))
+    return AssetCheckResult(
+        asset_key=AssetKey(name), check_name=outcome.name, passed=outcome.passed,
+        severity=AssetCheckSeverity.ERROR if outcome.severity == "ERROR" else AssetCheckSeverity.WARN,
+        description=outcome.description, metadata=metadata,
+    )
 
 
 def build_warehouse_asset(dialect: str) -> AssetsDefinition:
@@ -120,5 +178,8 @@ def build_warehouse_asset(dialect: str) -> AssetsDefinition:
     return warehouse_publish
 
 
+FAMILIES = list(dict.fromkeys(family for family, _, _ in RAW_ASSETS.values()))
+
+
 def build_assets(partitions: PartitionsDefinition, dialect: str) -> list[AssetsDefinition]:
-    return [build_raw_asset(name, partitions) for name in RAW_ASSETS] + [build_warehouse_asset(dialect)]
+    return [build_family_asset(family, partitions) for family in FAMILIES] + [build_warehouse_asset(dialect)]

@@ -15,16 +15,16 @@ import sqlalchemy as sa
 
 from ecom_pipeline.defs.assets import build_assets
 from ecom_pipeline.defs.resources import LakeIOManager, PipelineSettings, Warehouse
-from ecom_pipeline.defs.sensors import build_landing_sensor
+from ecom_pipeline.defs.sensors import INGEST_JOB, build_landing_sensor
+from ecom_pipeline.defs.validation_assets import build_validation_asset, rejected_file_job
 from ecom_pipeline.settings import Settings
 
-INGEST_JOB = "ingest_job"
 
 
 def build_definitions(settings: Settings) -> Definitions:
     partitions = DailyPartitionsDefinition(start_date=settings.start_date, timezone=settings.shop_timezone)
     dialect = sa.make_url(settings.warehouse_url).get_backend_name()
-    assets = build_assets(partitions, dialect)
+    assets = [*build_assets(partitions, dialect), build_validation_asset(dialect)]
     job = define_asset_job(
         INGEST_JOB,
         selection=AssetSelection.all(),
@@ -37,9 +37,9 @@ def build_definitions(settings: Settings) -> Definitions:
     )
     return Definitions(
         assets=assets,
-        jobs=[job],
+        jobs=[job, rejected_file_job],
         schedules=[schedule],
-        sensors=[build_landing_sensor(job, partitions)],
+        sensors=[build_landing_sensor(job, rejected_file_job, partitions)],
         resources={
             "pipeline": PipelineSettings.from_settings(settings),
             "lake_io_manager": LakeIOManager(base_dir=str(settings.lake_dir)),

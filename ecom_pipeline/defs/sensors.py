@@ -5,6 +5,7 @@ import json
 import time
 
 from dagster import (
+    AssetKey,
     DefaultSensorStatus,
     JobDefinition,
     PartitionsDefinition,
@@ -19,7 +20,10 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from ecom_pipeline.defs.assets import assets_for_family
 from ecom_pipeline.defs.resources import PipelineSettings
-from ecom_pipeline.ingest import Registration, scan_landing
+from ecom_pipeline.defs.validation_assets import REJECTED_FILE_JOB, rejected_run_config
+from ecom_pipeline.ingest import Registration, Rejection, scan_landing
+
+INGEST_JOB = "ingest_job"
 
 
 def run_requests_for(registration: Registration, partitions: PartitionsDefinition, first: str, last: str) -> list[RunRequest]:
@@ -30,19 +34,29 @@ def run_requests_for(registration: Registration, partitions: PartitionsDefinitio
         if start > end:
             continue
         tags = {"ecom_pipeline/source_file": registration.original_name[:200], "ecom_pipeline/family": registration.family}
+        selection = [*assets_for_family(registration.family), AssetKey("quarantine"), AssetKey("ingest_log")]
         if start == end:
-            request = RunRequest(run_key=f"{registration.file_hash}:{start}", partition_key=start,
-                                 asset_selection=assets_for_family(registration.family), tags=tags)
+            request = RunRequest(run_key=f"{registration.file_hash}:{start}", partition_key=start, job_name=INGEST_JOB,
+                                 asset_selection=selection, tags=tags)
         else:
-            request = RunRequest(run_key=f"{registration.file_hash}:{start}:{end}", asset_selection=assets_for_family(registration.family),
+            request = RunRequest(run_key=f"{registration.file_hash}:{start}:{end}", asset_selection=selection, job_name=INGEST_JOB,
                                  tags={**tags, ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end})
         requests.append(request)
     return requests
 
 
-def build_landing_sensor(job: JobDefinition, partitions: PartitionsDefinition) -> SensorDefinition:
+def rejection_request(rejection: Rejection) -> RunRequest:
+    """A run that fails with the rejection's sentence, so the UI shows it where runs are watched."""
+    return RunRequest(
+        run_key=f"rejected:{rejection.file_hash}", job_name=REJECTED_FILE_JOB,
+        run_config=rejected_run_config(rejection.original_name, rejection.reason, rejection.moved_to),
+        tags={"ecom_pipeline/source_file": rejection.original_name[:200], "ecom_pipeline/rejected": "true"},
+    )
+
+
+def build_landing_sensor(job, rejected_job: JobDefinition, partitions: PartitionsDefinition) -> SensorDefinition:
     @sensor(
-        job=job,
+        jobs=[job, rejected_job],
         minimum_interval_seconds=30,
         default_status=DefaultSensorStatus.RUNNING,
         description="Watches the landing folder: registers each complete export (by content hash), archives it, moves "
@@ -52,8 +66,10 @@ def build_landing_sensor(job: JobDefinition, partitions: PartitionsDefinition) -
         registry = pipeline.registry()
         state = json.loads(context.cursor) if context.cursor else {}
         scan = scan_landing(registry, state, time.time())
+        requests = []
         for rejection in scan.rejected:
-            context.log.warning(f"rejected {rejection.original_name}: {rejection.reason}")
+            context.log.warning(rejection.sentence)
+            requests.append(rejection_request(rejection))
         for duplicate in scan.duplicates:
             context.log.info(f"{duplicate.original_name} is already registered (same content); archived, nothing to run")
         first = partitions.get_first_partition_key()
@@ -61,7 +77,6 @@ def build_landing_sensor(job: JobDefinition, partitions: PartitionsDefinition) -
         # Registrations the command line already ran need no run from the sensor.
         requested_through = max(state.get("requested_through", ""), registry.materialized_through())
         pending = [name for name in registry.manifest_names() if name > requested_through]
-        requests = []
         for name in pending:
             requests += run_requests_for(registry.load(name), partitions, first, last)
         state = {**scan.state, "requested_through": pending[-1] if pending else requested_through}

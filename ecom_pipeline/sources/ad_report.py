@@ -20,6 +20,7 @@ def build_ad_performance(
     default_decimal: str,
     spend_scale: float = 1.0,
     labels: dict[str, str] | None = None,
+    window: tuple[pd.Series, pd.Series] | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Parse metrics, flag bad rows, and return the canonical frame of the good rows plus the problems.
 
@@ -41,14 +42,17 @@ def build_ad_performance(
             continue
         numbers, bad = parse_numbers(raw, default_decimal=default_decimal)
         flag_rows(problems, bad, labels.get(name, name), "not_a_number", f"{labels.get(name, name)} is not a number: {{value!r}}", raw)
-        negative = numbers < 0
-        flag_rows(problems, negative.fillna(False), labels.get(name, name), "negative", f"{labels.get(name, name)} is negative: {{value}}", raw)
         out[name] = numbers.fillna(0.0)
     out["spend"] = out["spend"] * spend_scale
     out["currency"] = currency.astype("string").str.upper()
     flag_rows(problems, bad_days, labels.get("date_day", "date"), "bad_date", "the day is not a date: {value!r}", text.get("date_day", days.astype(str)))
     missing_day = days.isna() & ~bad_days
     flag_rows(problems, missing_day, labels.get("date_day", "date"), "missing_date", "the row has no day")
+    if window is not None:
+        first, last = window
+        outside = ((days < first) | (days > last)).fillna(False) & ~bad_days
+        flag_rows(problems, outside, labels.get("date_day", "date"), "outside_reporting_window",
+                  "the day {value} lies outside the file's stated reporting window", days.dt.strftime("%Y-%m-%d"))
     no_campaign = out["campaign_id"].isna() & out["campaign_name"].isna()
     flag_rows(problems, no_campaign, "campaign", "missing_campaign", "the row names no campaign (neither id nor name)")
     no_currency = out["currency"].isna() | (out["currency"] == "")

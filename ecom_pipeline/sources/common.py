@@ -25,6 +25,7 @@ class Problem:
     column: str
     rule: str
     message: str
+    value: str = ""
 
 
 class FileRejected(Exception):
@@ -241,4 +242,5 @@ def flag_rows(problems: list[Problem], mask: pd.Series, column: str, rule: str, 
     """Append one problem per row where `mask` holds; messages may use {value} (never for personal data)."""
     for index in mask[mask].index:
         value = "" if values is None else values.loc[index]
-        problems.append(Problem(row=int(index) + 1, column=column, rule=rule, message=message.format(value=value)))
+        value = "" if value is None or value is pd.NA else str(value)
+        problems.append(Problem(row=int(index) + 1, column=column, rule=rule, message=message.format(value=value[:200]), value=value[:200]))

@@ -78,11 +78,15 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     labels["date_day"] = day_col
     texts = {key: cols.get(*aliases) for key, aliases in ALIASES.items() if key not in ("date_day", "currency") and cols.find(*aliases)}
     texts["date_day"] = frame[day_col] if day_col in frame.columns else days.astype(str)
+    window = None
+    if report_range:
+        window = (pd.Series(pd.Timestamp(report_range[0]), index=frame.index), pd.Series(pd.Timestamp(report_range[1]), index=frame.index))
     table, problems = build_ad_performance(
         "google", days, bad_days, texts, currency,
         default_decimal="," if delimiter == ";" else ".",
         spend_scale=1e-6 if micros else 1.0,
         labels=labels,
+        window=window,
     )
     return ParseResult(FAMILY, encoding, {"ad_performance": table}, rows_read=len(frame), problems=problems, notes=notes)
 

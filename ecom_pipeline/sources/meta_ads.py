@@ -64,9 +64,18 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     labels["date_day"] = day_label
     texts = {key: cols.get(*aliases) for key, aliases in ALIASES.items() if key not in ("reporting_starts", "reporting_ends", "day", "currency") and cols.find(*aliases)}
     table, problems = build_ad_performance(
-        "meta", days, bad_days, texts, currency, default_decimal="," if delimiter == ";" else ".", labels=labels
+        "meta", days, bad_days, texts, currency, default_decimal="," if delimiter == ";" else ".", labels=labels,
+        window=_window(cols, frame),
     )
     return ParseResult(FAMILY, encoding, {"ad_performance": table}, rows_read=len(frame), problems=problems, notes=notes)
+
+
+def _window(cols: Columns, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series] | None:
+    """Each row's stated reporting window (Reporting starts..ends), when the file has both columns."""
+    start_col, end_col = cols.find(*ALIASES["reporting_starts"]), cols.find(*ALIASES["reporting_ends"])
+    if start_col is None or end_col is None:
+        return None
+    return parse_dates(frame[start_col])[0], parse_dates(frame[end_col])[0]
 
 
 def _days(cols: Columns, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, str]:

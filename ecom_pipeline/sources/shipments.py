@@ -58,7 +58,7 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     amounts = {}
     for key in ("label_cost", "order_shipping_paid", "quantity"):
         amounts[key], bad = parse_numbers(col[key], decimal=".")
-        flag_rows(problems, bad | (amounts[key] < 0).fillna(False), label[key], "bad_amount", f"{label[key]} is not a non-negative number: {{value!r}}", col[key])
+        flag_rows(problems, bad, label[key], "not_a_number", f"{label[key]} is not a number: {{value!r}}", col[key])
     bad_rows = frame.index.isin([p.row - 1 for p in problems])
     rows = pd.DataFrame({
         "order_name": col["order_name"], "tracking_number": col["tracking_number"], "carrier": col["carrier"],

@@ -74,7 +74,6 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     for key in ("subtotal", "shipping", "taxes", "total", "discount_amount", "refunded_amount", "price", "line_discount", "quantity"):
         money[key], bad = parse_numbers(col[key], decimal=".")
         flag_rows(problems, bad, label[key], "not_a_number", f"{label[key]} is not a number: {{value!r}}", col[key])
-        flag_rows(problems, (money[key] < 0).fillna(False), label[key], "negative", f"{label[key]} is negative: {{value}}", col[key])
     flag_rows(problems, money["quantity"].isna() & ~blank_mask(order_name), label["quantity"], "missing_quantity", "the line item has no quantity")
     flag_rows(problems, money["price"].isna() & ~blank_mask(order_name), label["price"], "missing_price", "the line item has no price")
 

@@ -38,7 +38,6 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     flag_rows(problems, blank_mask(sku), "Variant SKU", "missing_sku", "the variant has no SKU")
     flag_rows(problems, bad_price | price.isna(), "Variant Price", "bad_price", "Variant Price is not a number: {value!r}", cols.get("variant price"))
     flag_rows(problems, bad_cost, "Cost per item", "not_a_number", "Cost per item is not a number: {value!r}", cols.get("cost per item"))
-    flag_rows(problems, (price < 0).fillna(False) | (cost < 0).fillna(False), "Variant Price", "negative", "price or cost is negative")
     flag_rows(problems, sku.duplicated(keep="first") & ~blank_mask(sku), "Variant SKU", "duplicate_sku", "SKU {value} appears on more than one variant", sku)
     bad = frame.index.isin([p.row - 1 for p in problems])
     out = pd.DataFrame({

@@ -11,10 +11,13 @@ def test_definitions_load_and_every_asset_is_described(settings):
     keys = set(graph.get_all_asset_keys())
     assert {AssetKey(name) for name in RAW_ASSETS} <= keys
     assert AssetKey(["warehouse", "raw_shopify_orders"]) in keys
+    assert {AssetKey("quarantine"), AssetKey("ingest_log")} <= keys
+    checks = {key.name for key in graph.asset_check_keys if key.asset_key == AssetKey("raw_meta_ads")}
+    assert {"ad_performance_key_unique", "clicks_at_most_impressions", "spend_anomaly", "rows_quarantined"} <= checks
     for key in keys:
         node = graph.get(key)
         assert node.description and len(node.description) > 40, key
-        assert node.group_name in {"ingest", "warehouse"}, key
+        assert node.group_name in {"ingest", "warehouse", "validation"}, key
         assert node.kinds, key
     assert graph.get(AssetKey("raw_touchpoints")).partitions_def is not None
     assert {s.name for s in defs.schedules} == {"daily_ingest_schedule"}

@@ -40,7 +40,8 @@ def test_new_file_requests_a_run_for_exactly_its_days(settings):
     request = result.run_requests[0]
     assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == "2025-06-01"
     assert request.tags[ASSET_PARTITION_RANGE_END_TAG] == "2025-06-03"
-    assert request.asset_selection == [AssetKey("raw_meta_ads"), AssetKey(["warehouse", "raw_meta_ads"])]
+    assert request.asset_selection == [AssetKey("raw_meta_ads"), AssetKey(["warehouse", "raw_meta_ads"]), AssetKey("quarantine"), AssetKey("ingest_log")]
+    assert request.job_name == "ingest_job"
     assert request.run_key.startswith(json.loads((settings.staged_dir / "_manifests" / os.listdir(settings.staged_dir / "_manifests")[0]).read_text())["file_hash"])
     assert not (settings.landing_dir / "meta.csv").exists() and list((settings.archive_dir / "meta_ads").iterdir())
 
@@ -71,12 +72,15 @@ def test_re_export_requests_the_restated_days_again(settings):
     assert second.run_requests[0].run_key != first.run_requests[0].run_key
 
 
-def test_unreadable_file_is_rejected_not_run(settings):
+def test_unreadable_file_is_rejected_as_a_failing_run_with_its_reason(settings):
     _drop(settings, "notes.csv", "hello,world\n1,2\n")
     result = _tick(settings)
-    assert result.run_requests == []
+    (request,) = result.run_requests
+    assert request.job_name == "rejected_file_job" and request.run_key.startswith("rejected:")
+    config = request.run_config["ops"]["report_rejected_file"]["config"]
+    assert config["file"] == "notes.csv" and config["reason"].startswith("no known export matches")
     reasons = list(settings.rejected_dir.glob("*.reason.txt"))
-    assert len(reasons) == 1 and "no known export matches" in reasons[0].read_text()
+    assert len(reasons) == 1 and reasons[0].read_text().startswith("notes.csv was rejected: no known export matches")
 
 
 def test_a_registration_whose_request_was_lost_is_requested_on_the_next_tick(settings):
