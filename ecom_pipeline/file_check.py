@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ecom_pipeline.privacy import neutralise
 from ecom_pipeline.settings import Settings
 from ecom_pipeline.sources import FileRejected, detect, parse_bytes
 
@@ -42,7 +43,7 @@ class FileReport:
             f"  rows read {self.rows_read:,}, loaded {self.rows_loaded:,}, quarantined {self.rows_quarantined:,}",
         ]
         for problem in self.problems[:limit]:
-            lines.append(f"  row {problem['row']}, column {problem['column']}: {problem['rule']} — {problem['message']}")
+            lines.append(f"  row {problem['row']}, column {problem['column']}: {problem['rule']} — {neutralise(problem['message'])}")
         if len(self.problems) > limit:
             lines.append(f"  … and {len(self.problems) - limit} more problem(s)")
         return "\n".join(lines)

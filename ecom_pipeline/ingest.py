@@ -253,7 +253,7 @@ class Registry:
 
 def _safe_name(name: str) -> str:
     """A file name that cannot escape its folder or smuggle odd characters into paths."""
-    cleaned = re.sub(r"[^A-Za-z0-9._()+-]+", "_", name).strip("._") or "file"
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "file"
     return cleaned[:150]
 
 

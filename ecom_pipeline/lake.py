@@ -24,13 +24,19 @@ def partition_path(lake_dir: Path, asset_path: list[str], day: str) -> Path:
     return Path(lake_dir, *asset_path, f"{day}.parquet")
 
 
-def write_partitions(lake_dir: Path, asset_path: list[str], frame: pd.DataFrame, spec: TableSpec, days: list[str]) -> None:
-    """Each day's rows to its own file; days without rows get an empty file (a restated day may shrink to nothing)."""
+def write_partitions(lake_dir: Path, asset_path: list[str], frame: pd.DataFrame, spec: TableSpec, days: list[str],
+                     empty_files: bool = True) -> None:
+    """Each day's rows to its own file. A day without rows gets an empty file (a restated day may shrink to
+    nothing), or with `empty_files=False` no file at all (an old one is removed)."""
     keys = frame[spec.partition_column].dt.strftime("%Y-%m-%d")
     groups = dict(tuple(frame.groupby(keys, sort=False))) if len(frame) else {}
     empty = frame.iloc[0:0]
     for day in days:
-        atomic_write_parquet(partition_path(lake_dir, asset_path, day), groups.get(day, empty))
+        path = partition_path(lake_dir, asset_path, day)
+        if day in groups or empty_files:
+            atomic_write_parquet(path, groups.get(day, empty))
+        else:
+            path.unlink(missing_ok=True)
 
 
 def read_partitions(lake_dir: Path, asset_path: list[str], spec: TableSpec, days: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:

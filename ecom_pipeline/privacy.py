@@ -42,3 +42,13 @@ def mask(column: str, value: object) -> str:
     if column in PERSONAL_COLUMNS:
         return text[:4] + "…" if len(text) > 4 else "…"
     return text[:200]
+
+
+def neutralise(text: object) -> object:
+    """Text for a spreadsheet or report: a leading = + - @ would run as a formula, so it is quoted."""
+    if isinstance(text, str) and text[:1] in ("=", "+", "-", "@") and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+_NUMBER = re.compile(r"^[-+]?\d[\d,.]*$")

@@ -103,7 +103,7 @@ def build_family_asset(family: str, partitions: PartitionsDefinition) -> AssetsD
         else:
             (name,) = names
             frames[name], held = hold_back(tables[name], family, frames[name], validation)
-        lake.write_partitions(settings.lake_dir, ["quarantine", family], held, QUARANTINE, days)
+        lake.write_partitions(settings.lake_dir, ["quarantine", family], held, QUARANTINE, days, empty_files=False)
         winners = {r.file_hash: r for name in names for r in registry.winners(family, tables[name], days).values()}
         unreadable = registry.parse_problems([winners[h] for h in sorted(winners)])
         for name in names:

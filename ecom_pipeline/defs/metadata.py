@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from dagster import MetadataValue, TableColumn, TableSchema
 
+from ecom_pipeline.privacy import neutralise
 from ecom_pipeline.schemas import TableSpec
 
 PREVIEW_ROWS = 10
@@ -23,6 +24,8 @@ def preview(frame: pd.DataFrame, spec: TableSpec) -> MetadataValue:
     for column, logical in spec.columns.items():
         if logical == "date" and column in shown.columns:
             shown[column] = shown[column].dt.strftime("%Y-%m-%d")
+        elif logical == "string" and column in shown.columns:
+            shown[column] = shown[column].map(neutralise)
     return MetadataValue.md(shown.to_markdown(index=False) if len(shown) else "_no rows_")
 
 

@@ -47,6 +47,8 @@ def detect(raw: bytes) -> tuple[str, str]:
         raise FileRejected("the file is empty")
     if raw.startswith(b"PAR1"):
         return touchpoints.FAMILY, "parquet"
+    if raw.startswith(b"PK\x03\x04"):
+        raise FileRejected("this is a zip archive or an Excel workbook (XLSX), whatever its name says: export or save it as CSV")
     text, encoding = decode(raw[:65536] if not raw.startswith((b"\xff\xfe", b"\xfe\xff")) else raw[:65536 - (65536 % 2)])
     stripped = text.lstrip()
     if stripped.startswith("{"):

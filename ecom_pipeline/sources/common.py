@@ -62,14 +62,14 @@ class ParseResult:
 def decode(raw: bytes) -> tuple[str, str]:
     """Text and encoding name, sniffed from the BOM and NUL bytes (Google's "Excel .csv" is UTF-16 LE TSV)."""
     if raw.startswith(b"\xff\xfe") or raw.startswith(b"\xfe\xff"):
-        return raw.decode("utf-16"), "utf-16"
+        return raw.decode("utf-16", errors="replace"), "utf-16"
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8"), "utf-8-sig"
     head = raw[:4096]
     if head and head.count(b"\x00") > len(head) // 4:
         # UTF-16 without a BOM: the NULs sit on the odd bytes for little-endian ASCII text.
         encoding = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
-        return raw.decode(encoding), encoding
+        return raw.decode(encoding, errors="replace"), encoding
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -119,10 +119,30 @@ def read_delimited(text: str, is_header, scan_lines: int = 15) -> tuple[pd.DataF
                 quotechar='"',
                 engine="c",
             )
+            headers = [normalise_header(c) for c in cells]
+            repeated = sorted({h for h in headers if h and headers.count(h) > 1})
+            if repeated:
+                raise FileRejected(f"the header names {', '.join(repr(h) for h in repeated)} more than once: which one holds the data is ambiguous")
+            _refuse_truncated(text, delimiter, len(cells))
             frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
             frame = frame.apply(as_text)
             return frame, index, delimiter
     raise FileRejected("no recognisable header row in the first lines of the file")
+
+
+def _refuse_truncated(text: str, delimiter: str, header_fields: int) -> None:
+    """A file whose last line stops short (no newline, fewer fields than the header) was cut off mid-row."""
+    stripped = text.rstrip("\r\n")
+    if text.endswith(("\n", "\r")) or not stripped:
+        return
+    last = stripped.rsplit("\n", 1)[-1]
+    fields = next(csv.reader([last], delimiter=delimiter), [])
+    if 0 < len(fields) < header_fields:
+        rows = stripped.count("\n")
+        raise FileRejected(
+            f"the file ends in the middle of its last row (line {rows + 1} has {len(fields)} of {header_fields} fields "
+            "and no line end): the download or copy was interrupted; export it again"
+        )
 
 
 class Columns:

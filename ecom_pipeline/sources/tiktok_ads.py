@@ -38,7 +38,8 @@ def looks_like(headers: list[str]) -> bool:
     keys = {h.rsplit(" (", 1)[0] if h.endswith(")") and len(h.rsplit(" (", 1)[-1]) == 4 else h for h in headers}
     if "stat_time_day" in keys or "total_complete_payment_rate" in keys:
         return True
-    return ("by day" in keys or "clicks (destination)" in keys or "complete payment" in keys or "ad group name" in keys) and "cost" in keys
+    has_cost = bool(keys & {"cost", "total cost", "spend"})
+    return ("by day" in keys or "clicks (destination)" in keys or "complete payment" in keys or "ad group name" in keys) and has_cost
 
 
 def parse(raw: bytes, name: str = "", mtime: float | None = None, default_currency: str | None = None) -> ParseResult:
