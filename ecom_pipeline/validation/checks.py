@@ -52,7 +52,7 @@ def table_checks(table: str, frame: pd.DataFrame, context: ValidationContext) ->
             sample = duplicated[list(dict.fromkeys([*rule.key_columns, "source_file", "source_row"]))].head(SAMPLE_ROWS)
             count = int(frame.duplicated(list(rule.key_columns)).sum())
         else:
-            count = len(outcome.failed_positions) if outcome.failed_positions else (0 if outcome.success else 1)
+            count = outcome.unexpected_count if outcome.unexpected_count is not None else int(not outcome.success)
         outcomes.append(CheckOutcome(
             name=rule.name, passed=outcome.success, severity="ERROR" if rule.kind == "structure" else "WARN",
             description=rule.message if not outcome.success else f"ok: no row {rule.message.split(' is ')[0]} fails",

@@ -40,6 +40,12 @@ class Rule:
     message: str  # what a failure means, in a sentence
     expectation: Callable[[object, ValidationContext], object]  # (gx.expectations module, context) -> Expectation
     key_columns: tuple[str, ...] = field(default=())
+    reads: tuple[str, ...] = field(default=())  # columns the expectation reads, when not just `column`
+    schema_only: bool = False  # looks at column names only: validated on a single row
+
+    @property
+    def columns_read(self) -> tuple[str, ...]:
+        return self.reads or self.key_columns or (self.column,)
 
 
 def non_negative(column: str) -> Rule:
@@ -77,7 +83,7 @@ def unique_key(table: str) -> Rule:
 def columns_match(table: str) -> Rule:
     columns = list(TABLES[table].columns)
     return Rule(f"{table}_columns", "structure", "(table)", "canonical columns are missing",
-                lambda e, c: e.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=False))
+                lambda e, c: e.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=False), reads=tuple(columns), schema_only=True)
 
 
 SUITES: dict[str, list[Rule]] = {
@@ -87,16 +93,17 @@ SUITES: dict[str, list[Rule]] = {
         non_negative("spend"), non_negative("impressions"), non_negative("clicks"),
         non_negative("conversions"), non_negative("conversions_value"),
         Rule("clicks_at_most_impressions", "anomaly", "clicks", "more clicks than impressions",
-             lambda e, c: e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="impressions", column_B="clicks", or_equal=True)),
+             lambda e, c: e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="impressions", column_B="clicks", or_equal=True),
+             reads=("impressions", "clicks")),
     ],
     "orders": [
         columns_match("orders"), unique_key("orders"),
         not_null("order_id"), not_in_future("order_date"), inside_data_window("order_date"), known_currency(),
         *(non_negative(c) for c in ("subtotal", "gross_sales", "discounts", "shipping_charged", "total_tax", "total_price", "refunded_amount")),
         Rule("subtotal_is_lines_minus_discounts", "row", "subtotal", "Subtotal is not Σ line price × quantity − Discount Amount",
-             lambda e, c: e.ExpectColumnValuesToBeBetween(column="_subtotal_gap", max_value=c.order_tolerance)),
+             lambda e, c: e.ExpectColumnValuesToBeBetween(column="_subtotal_gap", max_value=c.order_tolerance), reads=("_subtotal_gap", "subtotal")),
         Rule("total_adds_up", "row", "total_price", "Total is neither Subtotal + Shipping + Taxes nor Subtotal + Shipping (taxes included)",
-             lambda e, c: e.ExpectColumnValuesToBeBetween(column="_total_gap", max_value=c.order_tolerance)),
+             lambda e, c: e.ExpectColumnValuesToBeBetween(column="_total_gap", max_value=c.order_tolerance), reads=("_total_gap", "total_price")),
         Rule("customer_key_is_sha256", "row", "customer_key", "customer_key is not a SHA-256 hex digest",
              lambda e, c: e.ExpectColumnValuesToMatchRegex(column="customer_key", regex=SHA256_HEX)),
     ],
@@ -107,7 +114,8 @@ SUITES: dict[str, list[Rule]] = {
     "products": [
         columns_match("products"), unique_key("products"), non_negative("price"), non_negative("unit_cost"),
         Rule("unit_cost_below_price", "anomaly", "unit_cost", "unit cost is not below the price",
-             lambda e, c: e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="price", column_B="unit_cost", or_equal=False, ignore_row_if="either_value_is_missing")),
+             lambda e, c: e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="price", column_B="unit_cost", or_equal=False, ignore_row_if="either_value_is_missing"),
+             reads=("price", "unit_cost")),
     ],
     "inventory_levels": [
         columns_match("inventory_levels"), unique_key("inventory_levels"), not_in_future("snapshot_date"),
@@ -117,7 +125,8 @@ SUITES: dict[str, list[Rule]] = {
     "shipments": [
         columns_match("shipments"), unique_key("shipments"), not_in_future("shipped_date"), non_negative("label_cost"),
         Rule("delivered_not_before_shipped", "row", "delivered_date", "delivered before it was shipped",
-             lambda e, c: e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="delivered_date", column_B="shipped_date", or_equal=True, ignore_row_if="either_value_is_missing")),
+             lambda e, c: e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="delivered_date", column_B="shipped_date", or_equal=True, ignore_row_if="either_value_is_missing"),
+             reads=("delivered_date", "shipped_date")),
     ],
     "touchpoints": [
         columns_match("touchpoints"), unique_key("touchpoints"),
