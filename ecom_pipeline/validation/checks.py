@@ -55,7 +55,7 @@ def table_checks(table: str, frame: pd.DataFrame, context: ValidationContext) ->
             count = outcome.unexpected_count if outcome.unexpected_count is not None else int(not outcome.success)
         outcomes.append(CheckOutcome(
             name=rule.name, passed=outcome.success, severity="ERROR" if rule.kind == "structure" else "WARN",
-            description=rule.message if not outcome.success else f"ok: no row {rule.message.split(' is ')[0]} fails",
+            description=rule.message if not outcome.success else f"passed: {rule.name.replace('_', ' ')}",
             count=count, sample=_masked(sample), files=sorted(rows["source_file"].dropna().unique().tolist()) if "source_file" in rows else [],
         ))
     return outcomes
