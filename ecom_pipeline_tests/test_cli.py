@@ -39,3 +39,20 @@ def test_run_reports_a_rejected_file_and_fails(tmp_path, capsys, monkeypatch):
         assert run.job_name == "rejected_file_job" and run.status == DagsterRunStatus.FAILURE
         failures = [e for e in instance.all_logs(run.run_id) if e.dagster_event and e.dagster_event.event_type_value == "STEP_FAILURE"]
         assert "notes.csv was rejected: no known export matches" in failures[0].dagster_event.step_failure_data.error.message
+
+
+def test_check_file_json_and_exit_codes(tmp_path, capsys):
+    clean = tmp_path / "meta.csv"
+    clean.write_text("Reporting starts,Reporting ends,Day,Campaign name,Amount spent (USD)\n2025-06-01,2025-06-01,2025-06-01,A,5\n")
+    assert main(["check-file", str(clean), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert list(report) == ["file", "source", "encoding", "rows_read", "rows_loaded", "rows_quarantined", "rejected", "reason", "problems"]
+    assert (report["source"], report["rows_read"], report["rows_loaded"], report["problems"]) == ("meta_ads", 1, 1, [])
+    dirty = tmp_path / "dirty.csv"
+    dirty.write_text(clean.read_text() + "2025-06-01,2025-06-01,2025-06-01,B,-1\n")
+    assert main(["check-file", str(dirty)]) == 1
+    assert "row 2, column spend: spend_non_negative" in capsys.readouterr().out
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert main(["check-file", str(empty), "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["reason"] == "the file is empty"

@@ -100,3 +100,12 @@ def test_files_the_command_line_already_ran_are_not_run_again_by_the_sensor(sett
     assert _tick(settings).run_requests == []
     _drop(settings, "tiktok.csv", "By Day,Campaign name,Cost,Currency\n2025-06-05,Spark,1.00,USD\n")
     assert [r.partition_key for r in _tick(settings).run_requests] == ["2025-06-05"]
+
+
+def test_a_corrected_file_dropped_after_a_rejection_just_works(settings):
+    _drop(settings, "meta.csv", META.rstrip("\n")[:-10])  # the download was cut short: rejected
+    first = _tick(settings)
+    assert [r.job_name for r in first.run_requests] == ["rejected_file_job"]
+    _drop(settings, "meta.csv", META)  # the corrected export, same name
+    second = _tick(settings, first.cursor)
+    assert [r.job_name for r in second.run_requests] == ["ingest_job"]

@@ -92,3 +92,17 @@ def test_a_run_quarantines_rows_checks_and_logs_every_file(settings):
     assert log[["original_name", "rows_read", "rows_loaded", "rows_quarantined", "rejected"]].values.tolist() == [
         ["junk.csv", 0, 0, 0, 1], ["meta.csv", 3, 2, 1, 0]]
     assert "no known export matches" in log.loc[0, "reason"]
+
+
+def test_a_structural_failure_blocks_the_warehouse(settings):
+    duplicated = META + "2025-06-01,2025-06-02,2025-06-02,Spring,11,A,1,12.00,1000,20\n"  # the same ad and day twice
+    Registry(settings).register(_land(settings, "meta.csv", duplicated))
+    with instance_for_test() as instance:
+        result = materialize_days(settings, "2025-06-01", "2025-06-02", instance=instance)
+        assert not result.success
+        key = AssetCheckKey(AssetKey("raw_meta_ads"), "ad_performance_key_unique")
+        evaluation = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key].event.dagster_event.event_specific_data
+        assert not evaluation.passed and evaluation.severity.value == "ERROR" and evaluation.metadata["count"].value == 1
+        assert "meta.csv" in evaluation.metadata["sample"].value
+        published = instance.get_latest_materialization_event(AssetKey(["warehouse", "raw_meta_ads"]))
+        assert published is None  # downstream did not run on broken data
