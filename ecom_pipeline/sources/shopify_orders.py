@@ -116,7 +116,8 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
         "line_count": per_order["line_count"],
         "source_row": pd.Series(frame.index[keep & is_head] + 1, index=head_text.index),
     })
-    orders["net_sales"] = orders["gross_sales"] - orders["discounts"] - orders["refunded_amount"]
+    # Refunds apply to merchandise first (then taxes, then shipping): net sales never go below zero for a full refund.
+    orders["net_sales"] = orders["gross_sales"] - orders["discounts"] - orders["refunded_amount"].clip(upper=orders["subtotal"].fillna(0.0))
 
     line_rows = rows.assign(order_row=frame.index[keep] + 1)
     order_lines = pd.DataFrame({

@@ -1,0 +1,1 @@
+"""Customer journeys: channels of sessions, identity stitching, journeys to orders and ChannelAttribution paths."""

@@ -1,0 +1,99 @@
+"""Identity stitching, each order's journey of touches, and paths in ChannelAttribution's shape."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ecom_pipeline.journey.channels import DIRECT
+
+PATH_SEPARATOR = " > "
+
+
+def stitch(sessions: pd.DataFrame) -> tuple[pd.DataFrame, float]:
+    """Give every session of an anonymous id the customer key any of its sessions identified; (sessions, share)."""
+    known = sessions.dropna(subset=["customer_key", "anonymous_id"]).drop_duplicates("anonymous_id", keep="last")
+    by_anon = known.set_index("anonymous_id")["customer_key"]
+    out = sessions.copy()
+    out["customer_key"] = out["customer_key"].fillna(out["anonymous_id"].map(by_anon))
+    share = float(out["customer_key"].notna().mean()) if len(out) else 0.0
+    return out, share
+
+
+def journeys(orders: pd.DataFrame, history: pd.DataFrame, sessions: pd.DataFrame, lookback_days: int = 30) -> pd.DataFrame:
+    """One row per order × touch: the stitched sessions of the order's customer after their previous order and
+    within `lookback_days` before the order. An order with no touch gets one inferred Direct touch.
+
+    `orders` are the orders to explain; `history` all orders known (to find each customer's previous order).
+    """
+    columns = ["order_id", "customer_key", "order_timestamp", "conversion_day", "touch_timestamp", "session", "channel",
+               "platform", "campaign_id", "campaign_name", "position", "touches_in_path", "days_before_conversion", "inferred"]
+    if orders.empty:
+        return pd.DataFrame(columns=columns)
+    everything = pd.concat([history, orders]).drop_duplicates("order_id").sort_values("created_timestamp", kind="stable")
+    previous = everything.groupby("customer_key")["created_timestamp"].shift(1)
+    previous = pd.Series(previous.to_numpy(), index=everything["order_id"].to_numpy())
+    target = orders[["order_id", "customer_key", "created_timestamp", "order_date"]].rename(columns={"created_timestamp": "order_timestamp", "order_date": "conversion_day"})
+    target = target.assign(previous_order=target["order_id"].map(previous))
+    start = target["order_timestamp"] - pd.Timedelta(days=lookback_days)
+    target["window_start"] = start.where(target["previous_order"].isna() | (target["previous_order"] < start), target["previous_order"])
+    touches = sessions.dropna(subset=["customer_key"])[["customer_key", "touch_timestamp", "session", "channel", "platform", "campaign_id", "campaign_name"]]
+    joined = target.dropna(subset=["customer_key"]).merge(touches, on="customer_key", how="inner")
+    joined = joined[(joined["touch_timestamp"] > joined["window_start"]) & (joined["touch_timestamp"] <= joined["order_timestamp"])]
+    found = set(joined["order_id"])
+    missing = target[~target["order_id"].isin(found)].assign(
+        touch_timestamp=lambda f: f["order_timestamp"], session=pd.NA, channel=DIRECT, platform=pd.NA, campaign_id=pd.NA, campaign_name=pd.NA)
+    joined = pd.concat([joined.assign(inferred=False), missing.assign(inferred=True)], ignore_index=True)
+    joined = joined.sort_values(["order_id", "touch_timestamp"], kind="stable")
+    joined["position"] = joined.groupby("order_id").cumcount() + 1
+    joined["touches_in_path"] = joined.groupby("order_id")["position"].transform("max")
+    joined["days_before_conversion"] = ((joined["order_timestamp"] - joined["touch_timestamp"]).dt.total_seconds() / 86400).round(3)
+    return joined[columns].reset_index(drop=True)
+
+
+def non_converting(sessions: pd.DataFrame, orders: pd.DataFrame, day: pd.Timestamp, lookback_days: int = 30) -> pd.DataFrame:
+    """Journeys whose window closed without an order by the end of `day`.
+
+    An identity (stitched customer, else anonymous id) whose last touch was `lookback_days` before `day` and
+    that placed no order after its touches: its touches since its last order (within the lookback of its last
+    touch) form one non-converting journey, counted once, on the day it became definitive.
+    """
+    columns = ["identity", "touch_timestamp", "channel", "position", "touches_in_path"]
+    identity = sessions["customer_key"].fillna("anon:" + sessions["anonymous_id"].fillna(sessions["session"]))
+    sessions = sessions.assign(identity=identity)
+    last_touch = sessions.groupby("identity")["touch_timestamp"].transform("max")
+    closes_on = last_touch.dt.tz_convert(None).dt.normalize() + pd.Timedelta(days=lookback_days)
+    tail = sessions[closes_on == pd.Timestamp(day)]
+    last_order = tail["identity"].map(orders.dropna(subset=["customer_key"]).groupby("customer_key")["created_timestamp"].max())
+    tail = tail[(last_order.isna() | (tail["touch_timestamp"] > last_order))]
+    tail = tail[tail["touch_timestamp"] > tail.groupby("identity")["touch_timestamp"].transform("max") - pd.Timedelta(days=lookback_days)]
+    if tail.empty:
+        return pd.DataFrame(columns=columns)
+    tail = tail.sort_values(["identity", "touch_timestamp"], kind="stable")
+    tail = tail.assign(position=tail.groupby("identity").cumcount() + 1)
+    tail["touches_in_path"] = tail.groupby("identity")["position"].transform("max")
+    return tail[columns].reset_index(drop=True)
+
+
+def collapse(channels: list[str]) -> list[str]:
+    """Consecutive repeats collapsed, as ChannelAttribution does: a > a > b > a -> a > b > a."""
+    out: list[str] = []
+    for channel in channels:
+        if not out or out[-1] != channel:
+            out.append(channel)
+    return out
+
+
+def conversion_paths(journey_rows: pd.DataFrame, order_values: pd.DataFrame, lost: pd.DataFrame) -> pd.DataFrame:
+    """Paths in ChannelAttribution's shape: `path`, `total_conversions`, `total_conversion_value`, `total_null`,
+    plus `contribution_margin`. `order_values` has order_id, value, contribution_margin per order."""
+    converting = journey_rows.groupby("order_id")["channel"].apply(lambda s: PATH_SEPARATOR.join(collapse(list(s))))
+    paths = converting.rename("path").reset_index().merge(order_values, on="order_id", how="left")
+    won = paths.groupby("path").agg(total_conversions=("order_id", "size"), total_conversion_value=("value", "sum"),
+                                    contribution_margin=("contribution_margin", "sum"))
+    if len(lost):
+        nulls = lost.groupby("identity")["channel"].apply(lambda s: PATH_SEPARATOR.join(collapse(list(s)))).value_counts().rename("total_null")
+    else:
+        nulls = pd.Series(dtype="int64", name="total_null")
+    table = won.join(nulls, how="outer").fillna({"total_conversions": 0, "total_conversion_value": 0.0, "total_null": 0, "contribution_margin": 0.0})
+    table[["total_conversions", "total_null"]] = table[["total_conversions", "total_null"]].astype(int)
+    return table.reset_index(names="path").sort_values(["total_conversions", "path"], ascending=[False, True], kind="stable").reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""The profit of every order: contribution margin from orders, lines, unit costs, labels and payment fees."""
