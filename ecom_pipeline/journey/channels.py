@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -59,7 +60,9 @@ def assign_channels(sessions: pd.DataFrame, rules: list[GroupingRule]) -> pd.Dat
         for column in ("click_id_type", "utm_source", "utm_medium", "referrer"):
             pattern = getattr(rule, column)
             if pattern:
-                match &= values[column].str.contains(pattern, regex=True, na=False)
+                with warnings.catch_warnings():  # groups in a user's pattern are fine: only the match matters
+                    warnings.simplefilter("ignore", UserWarning)
+                    match &= values[column].str.contains(pattern, regex=True, na=False)
         channel[match] = rule.channel
         platform[match] = rule.platform or pd.NA
     out = sessions.copy()

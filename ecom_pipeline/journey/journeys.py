@@ -31,7 +31,7 @@ def journeys(orders: pd.DataFrame, history: pd.DataFrame, sessions: pd.DataFrame
         return pd.DataFrame(columns=columns)
     everything = pd.concat([history, orders]).drop_duplicates("order_id").sort_values("created_timestamp", kind="stable")
     previous = everything.groupby("customer_key")["created_timestamp"].shift(1)
-    previous = pd.Series(previous.to_numpy(), index=everything["order_id"].to_numpy())
+    previous = previous.set_axis(everything["order_id"].to_numpy())
     target = orders[["order_id", "customer_key", "created_timestamp", "order_date"]].rename(columns={"created_timestamp": "order_timestamp", "order_date": "conversion_day"})
     target = target.assign(previous_order=target["order_id"].map(previous))
     start = target["order_timestamp"] - pd.Timedelta(days=lookback_days)
@@ -42,7 +42,8 @@ def journeys(orders: pd.DataFrame, history: pd.DataFrame, sessions: pd.DataFrame
     found = set(joined["order_id"])
     missing = target[~target["order_id"].isin(found)].assign(
         touch_timestamp=lambda f: f["order_timestamp"], session=pd.NA, channel=DIRECT, platform=pd.NA, campaign_id=pd.NA, campaign_name=pd.NA)
-    joined = pd.concat([joined.assign(inferred=False), missing.assign(inferred=True)], ignore_index=True)
+    parts = [part for part in (joined.assign(inferred=False), missing.assign(inferred=True)) if len(part)]
+    joined = pd.concat(parts, ignore_index=True)
     joined = joined.sort_values(["order_id", "touch_timestamp"], kind="stable")
     joined["position"] = joined.groupby("order_id").cumcount() + 1
     joined["touches_in_path"] = joined.groupby("order_id")["position"].transform("max")

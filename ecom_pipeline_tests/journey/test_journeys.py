@@ -1,0 +1,93 @@
+import pandas as pd
+
+from ecom_pipeline.journey.channels import assign_channels, load_grouping, match_campaigns, match_rates, sessions_from_events
+from ecom_pipeline.journey.journeys import collapse, conversion_paths, journeys, non_converting, stitch
+from ecom_pipeline.schemas import TOUCHPOINTS, conform
+
+T = lambda s: pd.Timestamp(s, tz="UTC")  # noqa: E731
+
+
+def _events(rows):
+    frame = pd.DataFrame(rows)
+    frame["event_timestamp"] = pd.to_datetime(frame["event_timestamp"], utc=True)
+    frame["event_date"] = frame["event_timestamp"].dt.tz_convert(None).dt.normalize()
+    return conform(frame, TOUCHPOINTS)
+
+
+EVENTS = _events([
+    # anon a1: a Meta click whose UTMs claim Google (the click id wins), then a direct visit, then a purchase
+    {"event_id": "1", "event_timestamp": "2025-06-01T10:00Z", "event_name": "page_view", "anonymous_id": "a1", "session_id": "s1",
+     "utm_source": "google", "utm_medium": "cpc", "utm_campaign": "Spring Sale!", "click_id": "IwAR1", "click_id_type": "fbclid",
+     "referrer": "https://l.facebook.com/"},
+    {"event_id": "2", "event_timestamp": "2025-06-03T10:00Z", "event_name": "page_view", "anonymous_id": "a1", "session_id": "s2"},
+    {"event_id": "3", "event_timestamp": "2025-06-03T10:05Z", "event_name": "page_view", "anonymous_id": "a1", "session_id": "s2",
+     "referrer": "https://shop.example/products/tee"},
+    {"event_id": "4", "event_timestamp": "2025-06-05T09:00Z", "event_name": "page_view", "anonymous_id": "a1", "session_id": "s3",
+     "utm_source": "facebook", "utm_medium": "paid_social", "utm_campaign": "111", "click_id": "IwAR2", "click_id_type": "fbclid"},
+    {"event_id": "5", "event_timestamp": "2025-06-05T09:10Z", "event_name": "purchase", "anonymous_id": "a1", "session_id": "s3", "customer_key": "k1", "order_id": "o1"},
+    # anon a2: a Google search visit that never identifies; anon a3: an email click that never buys
+    {"event_id": "6", "event_timestamp": "2025-06-02T08:00Z", "event_name": "page_view", "anonymous_id": "a2", "session_id": "s4", "referrer": "https://www.google.com/"},
+    {"event_id": "7", "event_timestamp": "2025-06-02T08:00Z", "event_name": "page_view", "anonymous_id": "a3", "session_id": "s5",
+     "utm_source": "klaviyo", "utm_medium": "email", "utm_campaign": "weekly"},
+])
+CAMPAIGNS = pd.DataFrame({"platform": ["meta", "meta"], "campaign_id": ["111", "222"], "campaign_name": ["Prospecting", "Spring sale"]})
+
+
+def _sessions():
+    sessions = sessions_from_events(EVENTS, shop_hosts=("shop.example",))
+    return match_campaigns(assign_channels(sessions, load_grouping()), CAMPAIGNS)
+
+
+def test_sessions_channels_and_the_click_id_outranking_utms():
+    sessions = _sessions().set_index("session")
+    assert sessions.loc["s1", "channel"] == "Paid Social – Meta" and sessions.loc["s1", "platform"] == "meta"
+    assert sessions.loc["s2", "channel"] == "Direct"  # the shop's own referrer is no referrer
+    assert sessions.loc["s4", "channel"] == "Organic Search" and sessions.loc["s5", "channel"] == "Email"
+    # utm_campaign matches by id ("111") or by normalised name ("Spring Sale!" ~ "Spring sale")
+    assert sessions.loc["s3", "campaign_id"] == "111" and sessions.loc["s1", "campaign_id"] == "222"
+    rates = match_rates(sessions.reset_index()).set_index("platform")
+    assert rates.loc["meta"].to_dict() == {"sessions": 2, "tagged": 2, "matched": 2, "match_rate": 1.0}
+
+
+def test_an_anonymous_id_is_stitched_by_a_later_purchase():
+    stitched, share = stitch(_sessions())
+    by = stitched.set_index("session")["customer_key"]
+    assert by.loc["s1"] == by.loc["s2"] == by.loc["s3"] == "k1" and pd.isna(by.loc["s4"])
+    assert share == 3 / 5
+
+
+ORDERS = pd.DataFrame({"order_id": ["o0", "o1"], "customer_key": ["k1", "k1"],
+                       "created_timestamp": [T("2025-06-02T12:00"), T("2025-06-05T09:10")],
+                       "order_date": [pd.Timestamp("2025-06-02"), pd.Timestamp("2025-06-05")]})
+
+
+def test_journey_starts_after_the_previous_order_and_collapses_repeats():
+    stitched, _ = stitch(_sessions())
+    rows = journeys(ORDERS.iloc[[1]], ORDERS, stitched, lookback_days=30)
+    # s1 (June 1) is before the previous order o0 (June 2): it belongs to o0's journey, not o1's.
+    assert rows["session"].tolist() == ["s2", "s3"]
+    assert rows["channel"].tolist() == ["Direct", "Paid Social – Meta"]
+    assert rows["position"].tolist() == [1, 2] and rows["touches_in_path"].tolist() == [2, 2]
+    assert rows["days_before_conversion"].tolist() == [1.965, 0.007]  # 47 h 10 min and 10 min
+    first = journeys(ORDERS.iloc[[0]], ORDERS, stitched)
+    assert first["session"].tolist() == ["s1"]
+    assert collapse(["a", "a", "b", "a", "a"]) == ["a", "b", "a"]
+
+
+def test_an_order_without_touches_gets_one_inferred_direct_touch():
+    orders = pd.DataFrame({"order_id": ["o9"], "customer_key": ["k9"], "created_timestamp": [T("2025-06-05T09:10")], "order_date": [pd.Timestamp("2025-06-05")]})
+    rows = journeys(orders, orders, stitch(_sessions())[0])
+    assert rows[["channel", "inferred", "touches_in_path"]].values.tolist() == [["Direct", True, 1]]
+
+
+def test_paths_in_channelattribution_shape_with_non_converting_journeys():
+    stitched, _ = stitch(_sessions())
+    rows = journeys(ORDERS, ORDERS, stitched)
+    values = pd.DataFrame({"order_id": ["o0", "o1"], "value": [50.0, 80.0], "contribution_margin": [10.0, 25.0]})
+    lost = non_converting(stitched, ORDERS, pd.Timestamp("2025-07-02"), lookback_days=30)  # a2 and a3 last touched June 2
+    assert sorted(lost["identity"]) == ["anon:a2", "anon:a3"]
+    paths = conversion_paths(rows, values, lost).set_index("path")
+    assert paths.loc["Paid Social – Meta", ["total_conversions", "total_conversion_value", "total_null", "contribution_margin"]].tolist() == [1, 50.0, 0, 10.0]
+    assert paths.loc["Direct > Paid Social – Meta", ["total_conversions", "total_conversion_value"]].tolist() == [1, 80.0]
+    assert paths.loc["Organic Search", "total_null"] == 1 and paths.loc["Email", "total_null"] == 1
+    assert non_converting(stitched, ORDERS, pd.Timestamp("2025-07-01")).empty  # not yet definitive
