@@ -253,7 +253,72 @@ INGEST_LOG = TableSpec(
     "(rows_read = rows_loaded + rows_quarantined); rejected files with their reason.",
 )
 
-TABLES = {spec.name: spec for spec in (AD_PERFORMANCE, ORDERS, ORDER_LINES, PRODUCTS, INVENTORY_LEVELS, SHIPMENTS, TOUCHPOINTS, QUARANTINE, INGEST_LOG)}
+AD_PERFORMANCE_UNIFIED = TableSpec(
+    name="ad_performance_unified",
+    columns={**{k: v for k, v in AD_PERFORMANCE.columns.items() if k not in LINEAGE}, "spend_reporting": "float",
+             "reporting_currency": "string", "fx_rate": "float", "source_file": "string"},
+    partition_column="date_day",
+    key=AD_PERFORMANCE.key,
+    description="Meta, Google and TikTok in one table (Fivetran ad_reporting__ad_report columns), with spend converted "
+    "to the reporting currency (`spend_reporting`, `fx_rate`).",
+)
+
+ORDERS_ENRICHED = TableSpec(
+    name="orders_enriched",
+    columns={
+        **{k: v for k, v in ORDERS.columns.items() if k not in LINEAGE},
+        "units": "int", "cogs": "float", "cogs_estimated": "bool", "lines_without_cost": "int", "label_cost": "float",
+        "packages": "int", "returns": "float", "shipping_revenue": "float", "payment_fees": "float",
+        "contribution_margin": "float", "cancelled": "bool", "shipped_date": "date", "delivered_date": "date",
+        "delivery_days": "int", "customer_order_seq_number": "int", "new_vs_repeat": "string", "is_first_order": "bool",
+        "acquisition_channel": "string",
+    },
+    partition_column="order_date",
+    key=("order_id",),
+    description="One row per order with its profit: COGS (unit cost as of the order day), label cost (voids excluded), "
+    "payment fees, refunds (merchandise first, then tax, then shipping) and contribution margin = net sales + shipping "
+    "revenue − COGS − label cost − payment fees; first-order flag, sequence number and acquisition channel.",
+)
+
+CUSTOMER_JOURNEYS = TableSpec(
+    name="customer_journeys",
+    columns={
+        "order_id": "string", "customer_key": "string", "order_timestamp": "timestamp", "conversion_day": "date",
+        "touch_timestamp": "timestamp", "session": "string", "channel": "string", "platform": "string",
+        "campaign_id": "string", "campaign_name": "string", "position": "int", "touches_in_path": "int",
+        "days_before_conversion": "float", "inferred": "bool",
+    },
+    partition_column="conversion_day",
+    key=("order_id", "position"),
+    description="One row per order × touch: the customer's stitched sessions after their previous order and within the "
+    "lookback (30 days by default) before the order, with channel, platform and matched campaign. An order without a "
+    "touch gets one inferred Direct touch.",
+)
+
+CONVERSION_PATHS = TableSpec(
+    name="conversion_paths",
+    columns={"day": "date", "path": "string", "total_conversions": "int", "total_conversion_value": "float",
+             "total_null": "int", "contribution_margin": "float"},
+    partition_column="day",
+    key=("day", "path"),
+    description="Paths in ChannelAttribution's shape (`a > b > c`, consecutive repeats collapsed): conversions and their "
+    "value (net sales) on that day, plus the journeys that became definitively non-converting that day (`total_null`), "
+    "and the contribution margin of the converting ones.",
+)
+
+DAILY_SUMMARY = TableSpec(
+    name="daily_summary",
+    columns={"day": "date", "spend_meta": "float", "spend_google": "float", "spend_tiktok": "float", "spend": "float",
+             "orders": "int", "new_customers": "int", "net_sales": "float", "contribution_margin": "float",
+             "mer": "float", "blended_cac": "float"},
+    partition_column="day",
+    key=("day",),
+    description="Per shop day: spend per platform (reporting currency), orders, new customers, net sales, contribution "
+    "margin, MER (net sales / spend) and blended CAC (spend / new customers).",
+)
+
+TABLES = {spec.name: spec for spec in (AD_PERFORMANCE, ORDERS, ORDER_LINES, PRODUCTS, INVENTORY_LEVELS, SHIPMENTS, TOUCHPOINTS, QUARANTINE,
+                                       INGEST_LOG, AD_PERFORMANCE_UNIFIED, ORDERS_ENRICHED, CUSTOMER_JOURNEYS, CONVERSION_PATHS, DAILY_SUMMARY)}
 
 
 def conform(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:

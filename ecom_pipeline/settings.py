@@ -18,6 +18,9 @@ START_DATE_ENV = "ECOM_PIPELINE_START_DATE"
 SHOP_CURRENCY_ENV = "ECOM_PIPELINE_SHOP_CURRENCY"
 SHOP_TIMEZONE_ENV = "ECOM_PIPELINE_SHOP_TIMEZONE"
 FX_RATES_ENV = "ECOM_PIPELINE_FX_RATES"
+CHANNEL_GROUPING_ENV = "ECOM_PIPELINE_CHANNEL_GROUPING"
+PAYMENT_FEES_ENV = "ECOM_PIPELINE_PAYMENT_FEES"
+DEFAULT_COGS_RATE_ENV = "ECOM_PIPELINE_DEFAULT_COGS_RATE"
 ORDER_TOLERANCE_ENV = "ECOM_PIPELINE_ORDER_TOLERANCE"
 
 DEFAULT_START_DATE = "2024-01-01"
@@ -35,6 +38,18 @@ class Settings:
     shop_timezone: str = "America/New_York"
     fx_rates: str = ""  # "EUR=1.08,GBP=1.27": shop-currency units per unit of each foreign currency
     order_tolerance: float = 0.01
+    channel_grouping: str = ""  # a CSV of channel rules; empty: the packaged default
+    payment_fees: str = "2.9%+0.30"  # payment processor fee per order: a percentage of the total plus a fixed amount
+    default_cogs_rate: float = 0.40  # COGS as a share of price for a SKU without `Cost per item`
+
+    def profit_config(self) -> dict:
+        text = self.payment_fees.replace(" ", "")
+        try:
+            percent, _, fixed = text.partition("%")
+            return {"payment_fee_rate": float(percent) / 100, "payment_fee_fixed": float(fixed.lstrip("+") or 0),
+                    "default_cogs_rate": self.default_cogs_rate}
+        except ValueError:
+            raise ValueError(f"{PAYMENT_FEES_ENV}: {self.payment_fees!r} is not like 2.9%+0.30") from None
 
     def rates(self) -> dict[str, float]:
         """Fixed exchange rates from configuration; the shop currency is always 1."""
@@ -94,4 +109,7 @@ def load_settings(data_dir: str | os.PathLike | None = None, landing_dir: str | 
         shop_timezone=os.environ.get(SHOP_TIMEZONE_ENV, "America/New_York"),
         fx_rates=os.environ.get(FX_RATES_ENV, ""),
         order_tolerance=float(os.environ.get(ORDER_TOLERANCE_ENV, "0.01")),
+        channel_grouping=os.environ.get(CHANNEL_GROUPING_ENV, ""),
+        payment_fees=os.environ.get(PAYMENT_FEES_ENV, "2.9%+0.30"),
+        default_cogs_rate=float(os.environ.get(DEFAULT_COGS_RATE_ENV, "0.40")),
     )

@@ -31,6 +31,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from ecom_pipeline import lake, warehouse
 from ecom_pipeline.defs.metadata import column_schema, preview, table_metadata
 from ecom_pipeline.defs.resources import PipelineSettings, Warehouse
+from ecom_pipeline.defs.marts import MARTS
 from ecom_pipeline.schemas import QUARANTINE, TABLES
 from ecom_pipeline.validation.checks import CheckOutcome, check_names, quarantine_check, spend_anomalies, table_checks
 from ecom_pipeline.validation.quarantine import context_for, hold_back, hold_back_orders
@@ -49,8 +50,14 @@ RAW_ASSETS = {
     "raw_shipments": ("shipments", "shipments", "3PL (ShipStation-style) shipment exports"),
     "raw_touchpoints": ("touchpoints", "touchpoints", "pixel / GA4 web events"),
 }
-# Raw event tables stay in the lake; the warehouse gets the rest.
-PUBLISHED = [name for name in RAW_ASSETS if name != "raw_touchpoints"]
+# Raw event tables stay in the lake; the warehouse gets the rest, and every mart.
+PUBLISHED = {**{name: table for name, (_, table, _) in RAW_ASSETS.items() if name != "raw_touchpoints"},
+             **{name: spec.name for name, spec in MARTS.items()}}
+
+
+def downstream_of_every_run() -> list[AssetKey]:
+    """What any new export refreshes for its days besides its own raw assets: the marts and their warehouse copies."""
+    return [AssetKey(name) for name in MARTS] + [AssetKey(["warehouse", name]) for name in MARTS]
 
 
 def assets_for_family(family: str) -> list[AssetKey]:
@@ -151,12 +158,12 @@ def build_warehouse_asset(dialect: str) -> AssetsDefinition:
             deps=[AssetKey(name)],
             group_name="warehouse",
             kinds={"sqlalchemy", dialect},
-            metadata={"table": RAW_ASSETS[name][1], "dagster/column_schema": column_schema(TABLES[RAW_ASSETS[name][1]])},
+            metadata={"table": table, "dagster/column_schema": column_schema(TABLES[table])},
             description=f"`{name}` in the warehouse table of the same name. A partitioned run replaces exactly its "
             "days in one transaction; an unpartitioned run republishes every day in the lake.",
             skippable=True,
         )
-        for name in PUBLISHED
+        for name, table in PUBLISHED.items()
     ]
 
     @multi_asset(specs=specs, can_subset=True, name="warehouse_publish")
@@ -166,7 +173,7 @@ def build_warehouse_asset(dialect: str) -> AssetsDefinition:
         engine = warehouse_db.engine()
         for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
             name = key.path[-1]
-            spec = TABLES[RAW_ASSETS[name][1]]
+            spec = TABLES[PUBLISHED[name]]
             frame, found = lake.read_partitions(lake_dir, [name], spec, days)
             written = warehouse.publish(engine, name, spec, frame, days)
             yield MaterializeResult(asset_key=key, metadata={

@@ -22,19 +22,31 @@ class PipelineSettings(ConfigurableResource):
     start_date: str
     shop_currency: str = "USD"
     shop_timezone: str = "America/New_York"
+    fx_rates: str = ""
+    order_tolerance: float = 0.01
+    channel_grouping: str = ""
+    payment_fees: str = "2.9%+0.30"
+    default_cogs_rate: float = 0.40
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "PipelineSettings":
         return cls(
             data_dir=str(settings.data_dir), landing_dir=str(settings.landing_dir), warehouse_url=settings.warehouse_url,
             start_date=settings.start_date, shop_currency=settings.shop_currency, shop_timezone=settings.shop_timezone,
+            fx_rates=settings.fx_rates, order_tolerance=settings.order_tolerance, channel_grouping=settings.channel_grouping,
+            payment_fees=settings.payment_fees, default_cogs_rate=settings.default_cogs_rate,
         )
 
     def settings(self) -> Settings:
         return Settings(
             data_dir=Path(self.data_dir), landing_dir=Path(self.landing_dir), warehouse_url=self.warehouse_url,
             start_date=self.start_date, shop_currency=self.shop_currency, shop_timezone=self.shop_timezone,
+            fx_rates=self.fx_rates, order_tolerance=self.order_tolerance, channel_grouping=self.channel_grouping,
+            payment_fees=self.payment_fees, default_cogs_rate=self.default_cogs_rate,
         )
+
+    def profit_config(self) -> dict:
+        return self.settings().profit_config()
 
     def registry(self) -> Registry:
         return Registry(self.settings())

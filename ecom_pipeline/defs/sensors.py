@@ -18,7 +18,7 @@ from dagster import (
 )
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from ecom_pipeline.defs.assets import assets_for_family
+from ecom_pipeline.defs.assets import assets_for_family, downstream_of_every_run
 from ecom_pipeline.defs.resources import PipelineSettings
 from ecom_pipeline.defs.validation_assets import REJECTED_FILE_JOB, rejected_run_config
 from ecom_pipeline.ingest import Registration, Rejection, scan_landing
@@ -34,7 +34,7 @@ def run_requests_for(registration: Registration, partitions: PartitionsDefinitio
         if start > end:
             continue
         tags = {"ecom_pipeline/source_file": registration.original_name[:200], "ecom_pipeline/family": registration.family}
-        selection = [*assets_for_family(registration.family), AssetKey("quarantine"), AssetKey("ingest_log")]
+        selection = [*assets_for_family(registration.family), AssetKey("quarantine"), AssetKey("ingest_log"), *downstream_of_every_run()]
         if start == end:
             request = RunRequest(run_key=f"{registration.file_hash}:{start}", partition_key=start, job_name=INGEST_JOB,
                                  asset_selection=selection, tags=tags)

@@ -51,21 +51,27 @@ def journeys(orders: pd.DataFrame, history: pd.DataFrame, sessions: pd.DataFrame
     return joined[columns].reset_index(drop=True)
 
 
-def non_converting(sessions: pd.DataFrame, orders: pd.DataFrame, day: pd.Timestamp, lookback_days: int = 30) -> pd.DataFrame:
-    """Journeys whose window closed without an order by the end of `day`.
+def non_converting(sessions: pd.DataFrame, orders: pd.DataFrame, days: list[pd.Timestamp], lookback_days: int = 30) -> pd.DataFrame:
+    """Journeys whose window closed without an order, for each of `days`.
 
-    An identity (stitched customer, else anonymous id) whose last touch was `lookback_days` before `day` and
-    that placed no order after its touches: its touches since its last order (within the lookback of its last
-    touch) form one non-converting journey, counted once, on the day it became definitive.
+    An identity (stitched customer, else anonymous id) whose last touch was `lookback_days` before a day, and
+    that placed no order after its touches by the end of that day: its touches since its last order (within the
+    lookback of its last touch) form one non-converting journey, counted once, on the day it became definitive
+    (`closes_on`).
     """
-    columns = ["identity", "touch_timestamp", "channel", "position", "touches_in_path"]
+    columns = ["identity", "closes_on", "touch_timestamp", "channel", "position", "touches_in_path"]
     identity = sessions["customer_key"].fillna("anon:" + sessions["anonymous_id"].fillna(sessions["session"]))
     sessions = sessions.assign(identity=identity)
     last_touch = sessions.groupby("identity")["touch_timestamp"].transform("max")
-    closes_on = last_touch.dt.tz_convert(None).dt.normalize() + pd.Timedelta(days=lookback_days)
-    tail = sessions[closes_on == pd.Timestamp(day)]
-    last_order = tail["identity"].map(orders.dropna(subset=["customer_key"]).groupby("customer_key")["created_timestamp"].max())
-    tail = tail[(last_order.isna() | (tail["touch_timestamp"] > last_order))]
+    sessions["closes_on"] = last_touch.dt.tz_convert(None).dt.normalize() + pd.Timedelta(days=lookback_days)
+    tail = sessions[sessions["closes_on"].isin(pd.DatetimeIndex(days))]
+    if tail.empty:
+        return pd.DataFrame(columns=columns)
+    known = orders.dropna(subset=["customer_key"])[["customer_key", "created_timestamp"]]
+    pairs = tail[["identity", "closes_on"]].drop_duplicates().merge(known, left_on="identity", right_on="customer_key")
+    pairs = pairs[pairs["created_timestamp"].dt.tz_convert(None) < pairs["closes_on"] + pd.Timedelta(days=1)]
+    last_order = tail["identity"].map(pairs.groupby("identity")["created_timestamp"].max())
+    tail = tail[last_order.isna() | (tail["touch_timestamp"] > last_order)]
     tail = tail[tail["touch_timestamp"] > tail.groupby("identity")["touch_timestamp"].transform("max") - pd.Timedelta(days=lookback_days)]
     if tail.empty:
         return pd.DataFrame(columns=columns)

@@ -1,0 +1,190 @@
+"""Journeys and profit in Dagster: ad_performance, customer_journeys, orders_enriched, conversion_paths and
+daily_summary, partitioned by day and computed by the pure functions in `journey/` and `profit/`."""
+
+import base64
+import io
+from datetime import date, timedelta
+
+import pandas as pd
+from dagster import (
+    AllPartitionMapping,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetDep,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    MetadataValue,
+    Output,
+    PartitionsDefinition,
+    TimeWindowPartitionMapping,
+    asset,
+)
+
+from ecom_pipeline import lake
+from ecom_pipeline.defs.metadata import column_schema, preview
+from ecom_pipeline.defs.resources import PipelineSettings
+from ecom_pipeline.journey.acquisition import acquisition_channels
+from ecom_pipeline.journey.channels import assign_channels, load_grouping, match_campaigns, match_rates, sessions_from_events
+from ecom_pipeline.journey.journeys import conversion_paths, journeys, non_converting, stitch
+from ecom_pipeline.profit.marketing import daily_summary, unify_ads
+from ecom_pipeline.profit.orders import ProfitConfig, enrich_orders
+from ecom_pipeline.schemas import (
+    AD_PERFORMANCE, AD_PERFORMANCE_UNIFIED, CONVERSION_PATHS, CUSTOMER_JOURNEYS, DAILY_SUMMARY, ORDER_LINES, ORDERS,
+    ORDERS_ENRICHED, PRODUCTS, SHIPMENTS, TOUCHPOINTS, conform,
+)
+
+LOOKBACK_DAYS = 30
+MATCH_RATE_FLOOR = 0.9
+AD_ASSETS = ("raw_meta_ads", "raw_google_ads", "raw_tiktok_ads")
+MARTS = {"ad_performance": AD_PERFORMANCE_UNIFIED, "customer_journeys": CUSTOMER_JOURNEYS, "orders_enriched": ORDERS_ENRICHED,
+         "conversion_paths": CONVERSION_PATHS, "daily_summary": DAILY_SUMMARY}
+
+
+def _days_before(first: str, count: int) -> list[str]:
+    start = date.fromisoformat(first)
+    return [(start - timedelta(days=i)).isoformat() for i in range(count, 0, -1)]
+
+
+def _read(pipeline: PipelineSettings, name: str, spec, days=None) -> pd.DataFrame:
+    return lake.read_partitions(pipeline.settings().lake_dir, [name], spec, days)[0]
+
+
+def _common(spec, group: str = "marts") -> dict:
+    return dict(group_name=group, io_manager_key="lake_io_manager", backfill_policy=BackfillPolicy.single_run(),
+                metadata={"table": spec.name, "partition_column": spec.partition_column, "dagster/column_schema": column_schema(spec)})
+
+
+def _counts(frame: pd.DataFrame, days: list[str]) -> dict:
+    return {"dagster/row_count": len(frame)} if len(days) == 1 else {"rows_in_run": len(frame), "days_in_run": len(days)}
+
+
+def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
+    all_of = AllPartitionMapping()
+
+    @asset(partitions_def=partitions, kinds={"pandas", "parquet"}, deps=[AssetDep(name) for name in AD_ASSETS],
+           description=AD_PERFORMANCE_UNIFIED.description, **_common(AD_PERFORMANCE_UNIFIED))
+    def ad_performance(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
+        days = list(context.partition_keys)
+        settings = pipeline.settings()
+        frame = unify_ads([_read(pipeline, name, AD_PERFORMANCE, days) for name in AD_ASSETS], settings.rates(), settings.shop_currency)
+        spend = frame.groupby("platform")["spend_reporting"].sum().round(2)
+        context.add_output_metadata({**_counts(frame, days), "spend_by_platform": MetadataValue.md(spend.to_frame().to_markdown()),
+                                     "preview": preview(frame, AD_PERFORMANCE_UNIFIED)})
+        return frame
+
+    @asset(partitions_def=partitions, kinds={"pandas", "parquet"},
+           deps=[AssetDep("raw_touchpoints", partition_mapping=TimeWindowPartitionMapping(start_offset=-LOOKBACK_DAYS, allow_nonexistent_upstream_partitions=True)),
+                 AssetDep("raw_shopify_orders", partition_mapping=all_of), AssetDep("ad_performance", partition_mapping=all_of)],
+           check_specs=[AssetCheckSpec("campaign_match_rate", asset="customer_journeys",
+                                       description=f"share of paid sessions tagged with a utm_campaign that match an ad campaign, per platform (warn below {MATCH_RATE_FLOOR:.0%})")],
+           description=CUSTOMER_JOURNEYS.description, **_common(CUSTOMER_JOURNEYS))
+    def customer_journeys(context: AssetExecutionContext, pipeline: PipelineSettings):
+        days = list(context.partition_keys)
+        events = _read(pipeline, "raw_touchpoints", TOUCHPOINTS, _days_before(days[0], LOOKBACK_DAYS) + days)
+        campaigns = _read(pipeline, "ad_performance", AD_PERFORMANCE_UNIFIED)
+        sessions = match_campaigns(assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), load_grouping(pipeline.channel_grouping or None)), campaigns)
+        sessions, stitched_share = stitch(sessions)
+        history = _read(pipeline, "raw_shopify_orders", ORDERS)
+        todays = history[history["order_date"].dt.strftime("%Y-%m-%d").isin(days)]
+        rows = conform(journeys(todays, history, sessions, LOOKBACK_DAYS), CUSTOMER_JOURNEYS)
+        rates = match_rates(sessions)
+        yield Output(rows, metadata={
+            **_counts(rows, days), "orders": int(rows["order_id"].nunique()), "stitched_share": round(stitched_share, 4),
+            "orders_without_touches": int(rows.loc[rows["inferred"], "order_id"].nunique()),
+            "mean_touches_per_order": round(float(rows.groupby("order_id").size().mean()), 2) if len(rows) else 0.0,
+            "campaign_match_rates": MetadataValue.md(rates.to_markdown(index=False) if len(rates) else "_no paid sessions_"),
+            "preview": preview(rows, CUSTOMER_JOURNEYS),
+        })
+        low = rates[rates["match_rate"] < MATCH_RATE_FLOOR]
+        yield AssetCheckResult(check_name="campaign_match_rate", passed=low.empty, severity=AssetCheckSeverity.WARN,
+                               description="every platform matches" if low.empty else f"below {MATCH_RATE_FLOOR:.0%}: {', '.join(low['platform'])}",
+                               metadata={"rates": MetadataValue.md(rates.to_markdown(index=False) if len(rates) else "_none_")})
+
+    @asset(partitions_def=partitions, kinds={"pandas", "parquet"},
+           deps=[AssetDep("raw_shopify_orders"), AssetDep("raw_shopify_order_lines"), AssetDep("raw_shopify_products", partition_mapping=all_of),
+                 AssetDep("raw_shipments", partition_mapping=all_of), AssetDep("customer_journeys", partition_mapping=all_of)],
+           description=ORDERS_ENRICHED.description, **_common(ORDERS_ENRICHED))
+    def orders_enriched(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
+        days = list(context.partition_keys)
+        history = _read(pipeline, "raw_shopify_orders", ORDERS)
+        orders = history[history["order_date"].dt.strftime("%Y-%m-%d").isin(days)]
+        out = enrich_orders(orders, _read(pipeline, "raw_shopify_order_lines", ORDER_LINES, days), _read(pipeline, "raw_shopify_products", PRODUCTS),
+                            _read(pipeline, "raw_shipments", SHIPMENTS), history, ProfitConfig(**pipeline.profit_config()))
+        first_orders = history.dropna(subset=["customer_key"]).sort_values("created_timestamp").drop_duplicates("customer_key")
+        mine = first_orders[first_orders["customer_key"].isin(out["customer_key"])]
+        first_days = sorted(mine["order_date"].dt.strftime("%Y-%m-%d").unique())
+        first_journeys = _read(pipeline, "customer_journeys", CUSTOMER_JOURNEYS, first_days)
+        acquired = acquisition_channels(first_journeys[first_journeys["order_id"].isin(mine["order_id"])])
+        out["acquisition_channel"] = out["customer_key"].map(mine.set_index("customer_key")["order_id"].map(acquired))
+        out = conform(out, ORDERS_ENRICHED)
+        context.add_output_metadata({
+            **_counts(out, days), "net_sales": round(float(out["net_sales"].sum()), 2),
+            "contribution_margin": round(float(out["contribution_margin"].sum()), 2),
+            "orders_with_estimated_cogs": int(out["cogs_estimated"].sum()), "lines_without_unit_cost": int(out["lines_without_cost"].sum()),
+            "preview": preview(out, ORDERS_ENRICHED),
+        })
+        return out
+
+    @asset(partitions_def=partitions, kinds={"pandas", "parquet"},
+           deps=[AssetDep("customer_journeys"), AssetDep("orders_enriched"),
+                 AssetDep("raw_touchpoints", partition_mapping=TimeWindowPartitionMapping(start_offset=-2 * LOOKBACK_DAYS, allow_nonexistent_upstream_partitions=True))],
+           name="conversion_paths", description=CONVERSION_PATHS.description, **_common(CONVERSION_PATHS))
+    def conversion_paths_asset(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
+        days = list(context.partition_keys)
+        rows = _read(pipeline, "customer_journeys", CUSTOMER_JOURNEYS, days)
+        values = _read(pipeline, "orders_enriched", ORDERS_ENRICHED, days).rename(columns={"net_sales": "value"})[["order_id", "value", "contribution_margin"]]
+        events = _read(pipeline, "raw_touchpoints", TOUCHPOINTS, _days_before(days[0], 2 * LOOKBACK_DAYS) + days)
+        sessions, _ = stitch(assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), load_grouping(pipeline.channel_grouping or None)))
+        orders = _read(pipeline, "raw_shopify_orders", ORDERS)
+        lost = non_converting(sessions, orders, [pd.Timestamp(d) for d in days], LOOKBACK_DAYS)
+        frames = []
+        for day in days:
+            timestamp = pd.Timestamp(day)
+            frames.append(conversion_paths(rows[rows["conversion_day"] == timestamp], values, lost[lost["closes_on"] == timestamp]).assign(day=timestamp))
+        out = conform(pd.concat(frames, ignore_index=True), CONVERSION_PATHS)
+        context.add_output_metadata({**_counts(out, days), "conversions": int(out["total_conversions"].sum()), "nulls": int(out["total_null"].sum()),
+                                     "distinct_paths": int(out["path"].nunique()), "preview": preview(out, CONVERSION_PATHS)})
+        return out
+
+    @asset(partitions_def=partitions, kinds={"pandas", "parquet"}, deps=[AssetDep("ad_performance"), AssetDep("orders_enriched")],
+           name="daily_summary", description=DAILY_SUMMARY.description, **_common(DAILY_SUMMARY))
+    def daily_summary_asset(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
+        days = list(context.partition_keys)
+        out = daily_summary(_read(pipeline, "ad_performance", AD_PERFORMANCE_UNIFIED, days), _read(pipeline, "orders_enriched", ORDERS_ENRICHED, days), days)
+        earlier = _read(pipeline, "daily_summary", DAILY_SUMMARY, _days_before(days[0], 89))
+        recent = pd.concat([f for f in (earlier, out) if len(f)], ignore_index=True).tail(90)
+        context.add_output_metadata({**_counts(out, days), "spend": round(float(out["spend"].sum()), 2), "net_sales": round(float(out["net_sales"].sum()), 2),
+                                     "contribution_margin": round(float(out["contribution_margin"].sum()), 2),
+                                     "chart": MetadataValue.md(_chart(recent)), "preview": preview(out, DAILY_SUMMARY)})
+        return out
+
+    return [ad_performance, customer_journeys, orders_enriched, conversion_paths_asset, daily_summary_asset]
+
+
+def _shop_hosts(events: pd.DataFrame) -> tuple[str, ...]:
+    """The shop's own host(s): where the landing pages live."""
+    hosts = events["landing_page"].dropna().str.extract(r"^[a-z]+://([^/:]+)", expand=False).dropna()
+    return tuple(hosts.value_counts().head(3).index) if len(hosts) else ()
+
+
+def _chart(summary: pd.DataFrame) -> str:
+    """Spend, net sales and contribution margin per day, as an inline PNG in markdown."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(8, 3), dpi=90)
+    for column, label in (("net_sales", "net sales"), ("contribution_margin", "contribution margin"), ("spend", "ad spend")):
+        axis.plot(summary["day"], summary[column], label=label, linewidth=1.5)
+    axis.legend(loc="upper left", fontsize=8, frameon=False)
+    axis.set_title("Last 90 days", fontsize=9)
+    axis.tick_params(labelsize=7)
+    figure.autofmt_xdate()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(figure)
+    return f"![daily summary](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()})"
