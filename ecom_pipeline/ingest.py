@@ -27,7 +27,7 @@ from ecom_pipeline.settings import Settings
 from ecom_pipeline.sources import FileRejected, parse_bytes
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".reason.txt", ".swp")
-IGNORED_NAMES = {"ground_truth.json", ".DS_Store", "Thumbs.db"}
+IGNORED_NAMES = {".DS_Store", "Thumbs.db"}  # and the sample brand's ground_truth* files
 SETTLE_SECONDS = 30.0  # a file untouched this long is complete even if never seen before
 
 
@@ -108,7 +108,7 @@ class Registry:
         files = []
         for path in landing.rglob("*"):
             name = path.name
-            if name.startswith(".") or name in IGNORED_NAMES or name.endswith(IGNORED_SUFFIXES) or not path.is_file():
+            if name.startswith((".", "ground_truth")) or name in IGNORED_NAMES or name.endswith(IGNORED_SUFFIXES) or not path.is_file():
                 continue
             files.append(path)
         return sorted(files)

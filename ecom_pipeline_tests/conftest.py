@@ -25,7 +25,7 @@ def copy_exports(source: Path, landing: Path, pattern: str = "*") -> list[Path]:
     landing.mkdir(parents=True, exist_ok=True)
     copied = []
     for path in sorted(source.glob(pattern)):
-        if path.name == "ground_truth.json":
+        if path.name.startswith("ground_truth"):
             continue
         target = landing / path.name
         shutil.copy2(path, target)

@@ -319,7 +319,9 @@ class _Writer:
         packages = labels.groupby("order_index")["package"].transform("max") + 1
         labels = labels.assign(packages=packages)
         items = labels.merge(lines[["order_index", "sku", "quantity", "line_no"]], on="order_index")
-        items = items[(items["line_no"] % items["packages"]) == items["package"]]
+        lines_per_order = items.groupby("order_index")["line_no"].transform("max") + 1
+        # Lines are spread over the packages; a package left without a line of its own carries part of the first.
+        items = items[((items["line_no"] % items["packages"]) == items["package"]) | ((items["package"] >= lines_per_order) & (items["line_no"] == 0))]
         items = pd.concat([items, items[items["duplicated"]]]).sort_values(["ship_day", "order_index", "tracking"], kind="stable")
         orders = b.orders.set_index("order_index")
         def us(day_seconds: np.ndarray) -> pd.Index:

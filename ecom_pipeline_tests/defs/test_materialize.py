@@ -1,5 +1,6 @@
 """A small generated brand through real Dagster runs: row counts against the simulator's own counts."""
 
+import pandas as pd
 import sqlalchemy as sa
 from dagster import AssetKey, instance_for_test
 
@@ -29,6 +30,7 @@ def test_generated_brand_materializes_with_the_simulators_counts(small_brand, se
 
         engine = make_engine(settings.warehouse_url)
         counts = row_counts(engine)
+        assert {"orders_enriched", "customer_journeys", "conversion_paths", "daily_summary", "ad_performance"} <= set(counts)
         expected = truth["exported_rows"]
         assert counts["raw_meta_ads"] == expected["ad_performance/meta"]  # the preliminary export lost to the final one
         assert counts["raw_google_ads"] == expected["ad_performance/google"]
@@ -49,6 +51,26 @@ def test_generated_brand_materializes_with_the_simulators_counts(small_brand, se
         for platform, values in truth["platforms"].items():
             assert abs(spend[platform] - values["spend"]) < 0.01 * 2 * SMALL_DAYS * 3  # per-ad rounding only
         assert emails == 0 and not touchpoints.astype(str).apply(lambda c: c.str.contains("@")).any().any()
+
+        # The marts recover the simulator's truth.
+        with engine.connect() as connection:
+            enriched = pd.read_sql(sa.text("select order_id, contribution_margin, cogs, label_cost from orders_enriched"), connection)
+            summary = pd.read_sql(sa.text("select * from daily_summary"), connection)
+            journeys = pd.read_sql(sa.text("select order_id, platform, campaign_id from customer_journeys"), connection)
+        expected_orders = pd.read_csv(source / truth["orders_truth_file"], dtype={"order_id": str})
+        merged = expected_orders.merge(enriched, on="order_id", suffixes=("_true", ""))
+        assert len(merged) == len(expected_orders) == counts["raw_shopify_orders"]
+        for column in ("cogs", "label_cost", "contribution_margin"):
+            assert (merged[column] - merged[f"{column}_true"]).abs().max() < 0.005, column  # to the cent
+        assert len(summary) == len(days) and summary["orders"].sum() == (~expected_orders["cancelled"]).sum()
+        assert abs(summary["contribution_margin"].sum() - expected_orders["contribution_margin"].sum()) < 0.01 * len(expected_orders)
+        assert abs(summary["net_sales"].sum() - expected_orders["net_sales"].sum()) < 0.01
+        assert abs(summary["spend"].sum() - sum(p["spend"] for p in truth["platforms"].values())) < 0.01 * 2 * SMALL_DAYS * 8
+        key = AssetKey("customer_journeys")
+        metadata = instance.get_latest_materialization_event(key).asset_materialization.metadata
+        assert abs(metadata["stitched_share"].value - truth["stitched_share"]) < 0.01
+        paid = journeys.dropna(subset=["platform"])
+        assert paid.loc[paid["platform"] != "google", "campaign_id"].notna().all()  # every tagged Meta and TikTok click matches
 
         # The same days again: the same tables, nothing doubled.
         assert materialize_days(settings, days[0], days[-1], instance=instance).success
