@@ -66,7 +66,9 @@ def check_file(path: Path, settings: Settings) -> FileReport:
         return report
     problems = [{"row": p.row, "column": p.column, "rule": p.rule, "message": p.message} for p in result.problems]
     tables = {name: frame.assign(source_file=path.name, source_hash="") for name, frame in result.tables.items()}
-    context = context_for(settings)
+    from ecom_pipeline.ingest import Registry
+
+    context = context_for(settings, dated_rates=Registry(settings).dated_rate_currencies())
     if result.family == "shopify_orders":
         _, _, held = hold_back_orders(tables["orders"], tables["order_lines"], result.family, context)
     else:

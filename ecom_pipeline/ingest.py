@@ -247,6 +247,12 @@ class Registry:
         frame = frame.sort_values(sort, kind="stable").reset_index(drop=True)
         return frame, {day: reg.original_name for day, reg in sorted(winners.items())}
 
+    def dated_rate_currencies(self) -> frozenset[str]:
+        """Currencies any registered FX table gives a rate for."""
+        folder = self.root / "fx_rates" / "fx_rates"
+        frames = [pd.read_parquet(p, columns=["currency"]) for p in folder.glob("*.parquet")] if folder.exists() else []
+        return frozenset(pd.concat(frames)["currency"].dropna().unique()) if frames else frozenset()
+
     def covered_days(self) -> list[str]:
         return sorted({d for registration in self.all() for days in registration.days.values() for d in days})
 

@@ -207,6 +207,14 @@ TOUCHPOINTS = TableSpec(
     "hashed customer key; raw emails never pass the parser.",
 )
 
+FX_RATES = TableSpec(
+    name="fx_rates",
+    columns={"date": "date", "currency": "string", "rate": "float", **LINEAGE},
+    partition_column="date",
+    key=("date", "currency"),
+    description="Dated exchange rates: units of the reporting (shop) currency per unit of `currency` on `date`.",
+)
+
 QUARANTINE = TableSpec(
     name="quarantine",
     columns={
@@ -317,7 +325,7 @@ DAILY_SUMMARY = TableSpec(
     "margin, MER (net sales / spend) and blended CAC (spend / new customers).",
 )
 
-TABLES = {spec.name: spec for spec in (AD_PERFORMANCE, ORDERS, ORDER_LINES, PRODUCTS, INVENTORY_LEVELS, SHIPMENTS, TOUCHPOINTS, QUARANTINE,
+TABLES = {spec.name: spec for spec in (AD_PERFORMANCE, ORDERS, ORDER_LINES, PRODUCTS, INVENTORY_LEVELS, SHIPMENTS, TOUCHPOINTS, FX_RATES, QUARANTINE,
                                        INGEST_LOG, AD_PERFORMANCE_UNIFIED, ORDERS_ENRICHED, CUSTOMER_JOURNEYS, CONVERSION_PATHS, DAILY_SUMMARY)}
 
 

@@ -49,6 +49,7 @@ RAW_ASSETS = {
     "raw_shopify_inventory": ("shopify_inventory", "inventory_levels", "Shopify inventory snapshots"),
     "raw_shipments": ("shipments", "shipments", "3PL (ShipStation-style) shipment exports"),
     "raw_touchpoints": ("touchpoints", "touchpoints", "pixel / GA4 web events"),
+    "raw_fx_rates": ("fx_rates", "fx_rates", "dated exchange-rate tables"),
 }
 # Raw event tables stay in the lake; the warehouse gets the rest, and every mart.
 PUBLISHED = {**{name: table for name, (_, table, _) in RAW_ASSETS.items() if name != "raw_touchpoints"},
@@ -100,7 +101,7 @@ def build_family_asset(family: str, partitions: PartitionsDefinition) -> AssetsD
                  backfill_policy=BackfillPolicy.single_run())
     def ingest_family(context: AssetExecutionContext, pipeline: PipelineSettings):
         settings, registry = pipeline.settings(), pipeline.registry()
-        validation = context_for(settings)
+        validation = context_for(settings, dated_rates=registry.dated_rate_currencies())
         days = list(context.partition_keys)
         read = {name: registry.read_days(family, tables[name], days) for name in names}
         frames = {name: frame for name, (frame, _) in read.items()}

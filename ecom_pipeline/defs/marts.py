@@ -32,7 +32,7 @@ from ecom_pipeline.journey.journeys import conversion_paths, journeys, non_conve
 from ecom_pipeline.profit.marketing import daily_summary, unify_ads
 from ecom_pipeline.profit.orders import ProfitConfig, enrich_orders
 from ecom_pipeline.schemas import (
-    AD_PERFORMANCE, AD_PERFORMANCE_UNIFIED, CONVERSION_PATHS, CUSTOMER_JOURNEYS, DAILY_SUMMARY, ORDER_LINES, ORDERS,
+    AD_PERFORMANCE, AD_PERFORMANCE_UNIFIED, FX_RATES, CONVERSION_PATHS, CUSTOMER_JOURNEYS, DAILY_SUMMARY, ORDER_LINES, ORDERS,
     ORDERS_ENRICHED, PRODUCTS, SHIPMENTS, TOUCHPOINTS, conform,
 )
 
@@ -64,12 +64,14 @@ def _counts(frame: pd.DataFrame, days: list[str]) -> dict:
 def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
     all_of = AllPartitionMapping()
 
-    @asset(partitions_def=partitions, kinds={"pandas", "parquet"}, deps=[AssetDep(name) for name in AD_ASSETS],
+    @asset(partitions_def=partitions, kinds={"pandas", "parquet"},
+           deps=[*(AssetDep(name) for name in AD_ASSETS), AssetDep("raw_fx_rates", partition_mapping=all_of)],
            description=AD_PERFORMANCE_UNIFIED.description, **_common(AD_PERFORMANCE_UNIFIED))
     def ad_performance(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
         days = list(context.partition_keys)
         settings = pipeline.settings()
-        frame = unify_ads([_read(pipeline, name, AD_PERFORMANCE, days) for name in AD_ASSETS], settings.rates(), settings.shop_currency)
+        frame = unify_ads([_read(pipeline, name, AD_PERFORMANCE, days) for name in AD_ASSETS], settings.rates(), settings.shop_currency,
+                          dated=_read(pipeline, "raw_fx_rates", FX_RATES))
         spend = frame.groupby("platform")["spend_reporting"].sum().round(2)
         context.add_output_metadata({**_counts(frame, days), "spend_by_platform": MetadataValue.md(spend.to_frame().to_markdown()),
                                      "preview": preview(frame, AD_PERFORMANCE_UNIFIED)})

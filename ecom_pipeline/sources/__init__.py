@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from ecom_pipeline.sources import (
+    fx_rates,
     google_ads,
     meta_ads,
     shipments,
@@ -23,7 +24,7 @@ from ecom_pipeline.sources.common import FileRejected, ParseResult, Problem, dec
 
 PARSERS = {
     module.FAMILY: module
-    for module in (meta_ads, google_ads, tiktok_ads, shopify_orders, shopify_products, shopify_inventory, shipments, touchpoints)
+    for module in (meta_ads, google_ads, tiktok_ads, shopify_orders, shopify_products, shopify_inventory, shipments, touchpoints, fx_rates)
 }
 
 # Which canonical tables each family fills.
@@ -36,6 +37,7 @@ FAMILY_TABLES = {
     "shopify_inventory": ("inventory_levels",),
     "shipments": ("shipments",),
     "touchpoints": ("touchpoints",),
+    "fx_rates": ("fx_rates",),
 }
 
 __all__ = ["PARSERS", "FAMILY_TABLES", "FileRejected", "ParseResult", "Problem", "detect", "parse_bytes", "parse_file"]

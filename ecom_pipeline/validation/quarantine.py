@@ -12,11 +12,12 @@ from ecom_pipeline.settings import Settings
 from ecom_pipeline.validation.engine import Outcome, validate
 from ecom_pipeline.validation.rules import ValidationContext
 
-def context_for(settings: Settings, today: date | None = None) -> ValidationContext:
+def context_for(settings: Settings, today: date | None = None, dated_rates: frozenset[str] = frozenset()) -> ValidationContext:
+    """`dated_rates`: currencies the landed FX tables give a rate for, besides the configured fixed rates."""
     return ValidationContext(
         today=today or date.today(),
         earliest=date.fromisoformat(settings.start_date),
-        currencies_with_rate=frozenset(settings.rates()),
+        currencies_with_rate=frozenset(settings.rates()) | dated_rates,
         order_tolerance=settings.order_tolerance,
     )
 

@@ -128,6 +128,11 @@ SUITES: dict[str, list[Rule]] = {
              lambda e, c: e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="delivered_date", column_B="shipped_date", or_equal=True, ignore_row_if="either_value_is_missing"),
              reads=("delivered_date", "shipped_date")),
     ],
+    "fx_rates": [
+        columns_match("fx_rates"), unique_key("fx_rates"),
+        Rule("rate_positive", "row", "rate", "the exchange rate is not positive",
+             lambda e, c: e.ExpectColumnValuesToBeBetween(column="rate", min_value=0, strict_min=True)),
+    ],
     "touchpoints": [
         columns_match("touchpoints"), unique_key("touchpoints"),
         not_in_future("event_timestamp_day"), inside_data_window("event_timestamp_day"), non_negative("revenue"),
