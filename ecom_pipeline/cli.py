@@ -105,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
         return 1 if rejected else 0
     manifests = registry.manifest_names()
     run_started = time.monotonic()
-    result = materialize_days(settings, days[0], days[-1])
+    result = materialize_days(settings, days[0], days[-1], families={r.family for r in registry.all()})
     print(f"ingest_job over {len(days)} days took {time.monotonic() - run_started:.1f} s")
     if result.success and manifests:
         registry.mark_materialized_through(manifests[-1])
@@ -146,8 +146,9 @@ def report_rejections(rejections: list, instance=None) -> None:
             )
 
 
-def materialize_days(settings: Settings, first: str, last: str, instance=None):
-    """One run of the ingest job over [first, last], recorded in the Dagster instance (the data directory's)."""
+def materialize_days(settings: Settings, first: str, last: str, instance=None, families: set[str] | None = None):
+    """One run of the ingest job over [first, last], recorded in the Dagster instance (the data directory's).
+    With `families`, only the raw assets of those export families (and everything downstream) run."""
     from contextlib import nullcontext
 
     from dagster import DagsterInstance
@@ -155,10 +156,18 @@ def materialize_days(settings: Settings, first: str, last: str, instance=None):
 
     from ecom_pipeline.defs.build import INGEST_JOB, build_definitions
 
+    from ecom_pipeline.defs.assets import assets_for_family, downstream_of_every_run
+
     job = build_definitions(settings).resolve_job_def(INGEST_JOB)
+    selection = None
+    if families is not None:
+        from dagster import AssetKey
+
+        selection = [key for family in sorted(families) for key in assets_for_family(family)]
+        selection += [AssetKey("quarantine"), AssetKey("ingest_log"), *downstream_of_every_run()]
     with (nullcontext(instance) if instance is not None else DagsterInstance.get()) as instance:
         return job.execute_in_process(
-            instance=instance, raise_on_error=False,
+            instance=instance, raise_on_error=False, asset_selection=selection,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last, "ecom_pipeline/launched_by": "cli"},
         )

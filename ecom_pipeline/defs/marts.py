@@ -142,11 +142,7 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         sessions, _ = stitch(assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), load_grouping(pipeline.channel_grouping or None)))
         orders = _read(pipeline, "raw_shopify_orders", ORDERS)
         lost = non_converting(sessions, orders, [pd.Timestamp(d) for d in days], LOOKBACK_DAYS)
-        frames = []
-        for day in days:
-            timestamp = pd.Timestamp(day)
-            frames.append(conversion_paths(rows[rows["conversion_day"] == timestamp], values, lost[lost["closes_on"] == timestamp]).assign(day=timestamp))
-        out = conform(pd.concat(frames, ignore_index=True), CONVERSION_PATHS)
+        out = conform(conversion_paths(rows, values, lost), CONVERSION_PATHS)
         context.add_output_metadata({**_counts(out, days), "conversions": int(out["total_conversions"].sum()), "nulls": int(out["total_null"].sum()),
                                      "distinct_paths": int(out["path"].nunique()), "preview": preview(out, CONVERSION_PATHS)})
         return out

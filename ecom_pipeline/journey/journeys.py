@@ -90,17 +90,26 @@ def collapse(channels: list[str]) -> list[str]:
     return out
 
 
+def path_strings(rows: pd.DataFrame, by: str) -> pd.Series:
+    """`a > b > c` per group of `by`, rows in touch order, consecutive repeats collapsed."""
+    rows = rows.sort_values([by, "touch_timestamp"], kind="stable")
+    repeated = ((rows[by] == rows[by].shift()) & (rows["channel"] == rows["channel"].shift())).fillna(False).astype(bool)
+    return rows[~repeated].groupby(by, sort=False)["channel"].agg(PATH_SEPARATOR.join)
+
+
 def conversion_paths(journey_rows: pd.DataFrame, order_values: pd.DataFrame, lost: pd.DataFrame) -> pd.DataFrame:
-    """Paths in ChannelAttribution's shape: `path`, `total_conversions`, `total_conversion_value`, `total_null`,
-    plus `contribution_margin`. `order_values` has order_id, value, contribution_margin per order."""
-    converting = journey_rows.groupby("order_id")["channel"].apply(lambda s: PATH_SEPARATOR.join(collapse(list(s))))
-    paths = converting.rename("path").reset_index().merge(order_values, on="order_id", how="left")
-    won = paths.groupby("path").agg(total_conversions=("order_id", "size"), total_conversion_value=("value", "sum"),
-                                    contribution_margin=("contribution_margin", "sum"))
+    """Paths in ChannelAttribution's shape per day: `path`, `total_conversions`, `total_conversion_value`,
+    `total_null`, plus `contribution_margin`. Converting journeys count on their conversion day, non-converting
+    ones on the day their window closed (`closes_on`). `order_values` has order_id, value, contribution_margin."""
+    won = path_strings(journey_rows, "order_id").rename("path").reset_index()
+    won = won.merge(journey_rows.drop_duplicates("order_id")[["order_id", "conversion_day"]], on="order_id").merge(order_values, on="order_id", how="left")
+    won = won.rename(columns={"conversion_day": "day"}).groupby(["day", "path"]).agg(
+        total_conversions=("order_id", "size"), total_conversion_value=("value", "sum"), contribution_margin=("contribution_margin", "sum"))
     if len(lost):
-        nulls = lost.groupby("identity")["channel"].apply(lambda s: PATH_SEPARATOR.join(collapse(list(s)))).value_counts().rename("total_null")
+        nulls = path_strings(lost, "identity").rename("path").reset_index().merge(lost.drop_duplicates("identity")[["identity", "closes_on"]], on="identity")
+        nulls = nulls.rename(columns={"closes_on": "day"}).groupby(["day", "path"]).size().rename("total_null")
     else:
-        nulls = pd.Series(dtype="int64", name="total_null")
+        nulls = pd.Series(dtype="int64", name="total_null", index=pd.MultiIndex.from_arrays([[], []], names=["day", "path"]))
     table = won.join(nulls, how="outer").fillna({"total_conversions": 0, "total_conversion_value": 0.0, "total_null": 0, "contribution_margin": 0.0})
     table[["total_conversions", "total_null"]] = table[["total_conversions", "total_null"]].astype(int)
-    return table.reset_index(names="path").sort_values(["total_conversions", "path"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return table.reset_index().sort_values(["day", "total_conversions", "path"], ascending=[True, False, True], kind="stable").reset_index(drop=True)

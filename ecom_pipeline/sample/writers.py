@@ -351,13 +351,15 @@ class _Writer:
 
     # ---------------------------------------------------------------- pixel
     def events(self) -> None:
-        """One JSON-lines file per UTC day, built a day at a time so a year of events fits in memory."""
+        """One JSON-lines file per UTC week (a weekly export job), built a day at a time so a year fits in memory."""
         b = self.b
         orders = b.orders.set_index("order_index")
         naive = pd.DatetimeIndex(pd.Timestamp(b.start) + pd.to_timedelta(b.events["local_seconds"].to_numpy(), unit="s")).floor("ms")
         utc = naive.tz_localize(cat.SHOP_TIMEZONE, ambiguous=np.zeros(len(naive), dtype=bool), nonexistent="shift_forward").tz_convert("UTC")
         days = utc.tz_localize(None).normalize()
         columns = ["event_id", "event_timestamp", "event_name", "anonymous_id", "session_id", "page_url", "referrer", "email", "order_id", "revenue", "currency"]
+        week: list[str] = []
+        week_days: list[pd.Timestamp] = []
         for day, positions in sorted(pd.Series(np.arange(len(days))).groupby(days).indices.items()):
             chunk = b.events.iloc[positions]
             stamps = utc[positions]
@@ -377,9 +379,14 @@ class _Writer:
             frame["order_id"] = np.where(purchase, (6300000000000 + order_index * 37).astype(str), None)
             frame["revenue"] = np.where(purchase, orders["total"].reindex(order_index).to_numpy(), np.nan)
             frame["currency"] = np.where(purchase, cat.SHOP_CURRENCY, None)
-            data = frame[columns].to_json(orient="records", lines=True, force_ascii=False)
-            day_index = max(0, min(b.days - 1, (day - pd.Timestamp(b.start)).days))
-            self._save(f"events_{day:%Y-%m-%d}.jsonl", data.encode("utf-8"), self._exported_at(day_index, hours=25), "touchpoints", len(frame))
+            week.append(frame[columns].to_json(orient="records", lines=True, force_ascii=False))
+            week_days.append(day)
+            self.counts["touchpoints"] = self.counts.get("touchpoints", 0) + len(frame)
+            if len(week_days) == 7 or day == days.max():
+                last_index = max(0, min(b.days - 1, (week_days[-1] - pd.Timestamp(b.start)).days))
+                name = f"events_{week_days[0]:%Y-%m-%d}_{week_days[-1]:%Y-%m-%d}.jsonl"
+                self._save(name, "".join(week).encode("utf-8"), self._exported_at(last_index, hours=25))
+                week, week_days = [], []
 
     def _urls(self, events: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         """Landing URLs with the UTMs and click ids each channel's tagging writes; later pages are plain."""

@@ -86,7 +86,9 @@ def test_paths_in_channelattribution_shape_with_non_converting_journeys():
     values = pd.DataFrame({"order_id": ["o0", "o1"], "value": [50.0, 80.0], "contribution_margin": [10.0, 25.0]})
     lost = non_converting(stitched, ORDERS, [pd.Timestamp("2025-07-02")], lookback_days=30)  # a2 and a3 last touched June 2
     assert sorted(lost["identity"]) == ["anon:a2", "anon:a3"]
+    rows = rows.assign(conversion_day=pd.Timestamp("2025-07-02"))  # one day for the test's sake
     paths = conversion_paths(rows, values, lost).set_index("path")
+    assert set(paths["day"]) == {pd.Timestamp("2025-07-02")}
     assert paths.loc["Paid Social – Meta", ["total_conversions", "total_conversion_value", "total_null", "contribution_margin"]].tolist() == [1, 50.0, 0, 10.0]
     assert paths.loc["Direct > Paid Social – Meta", ["total_conversions", "total_conversion_value"]].tolist() == [1, 80.0]
     assert paths.loc["Organic Search", "total_null"] == 1 and paths.loc["Email", "total_null"] == 1
