@@ -1,6 +1,5 @@
 """The quarantine and ingest-log tables in Dagster, and the job that turns a rejected file into a failed run."""
 
-import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -11,7 +10,6 @@ from dagster import (
     AssetSpec,
     Config,
     Failure,
-    JobDefinition,
     MaterializeResult,
     MetadataValue,
     job,
@@ -102,6 +100,3 @@ def rejected_file_job():
 def rejected_run_config(file: str, reason: str, moved_to: str) -> dict:
     return {"ops": {"report_rejected_file": {"config": {"file": file, "reason": reason, "moved_to": moved_to}}}}
 
-
-def build_rejected_job() -> JobDefinition:
-    return rejected_file_job

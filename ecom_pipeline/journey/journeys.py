@@ -81,15 +81,6 @@ def non_converting(sessions: pd.DataFrame, orders: pd.DataFrame, days: list[pd.T
     return tail[columns].reset_index(drop=True)
 
 
-def collapse(channels: list[str]) -> list[str]:
-    """Consecutive repeats collapsed, as ChannelAttribution does: a > a > b > a -> a > b > a."""
-    out: list[str] = []
-    for channel in channels:
-        if not out or out[-1] != channel:
-            out.append(channel)
-    return out
-
-
 def path_strings(rows: pd.DataFrame, by: str) -> pd.Series:
     """`a > b > c` per group of `by`, rows in touch order, consecutive repeats collapsed."""
     rows = rows.sort_values([by, "touch_timestamp"], kind="stable")

@@ -70,7 +70,7 @@ def inside_data_window(column: str) -> Rule:
 
 def known_currency() -> Rule:
     return Rule("currency_known_with_rate", "row", "currency", "currency is not an ISO-4217 code with an exchange rate",
-                lambda e, c: e.ExpectColumnValuesToBeInSet(column="currency", value_set=sorted(c.currencies_with_rate)))
+                lambda e, c: e.ExpectColumnValuesToBeInSet(column="currency", value_set=sorted(c.currencies_with_rate & ISO_4217)))
 
 
 def unique_key(table: str) -> Rule:

@@ -1,7 +1,7 @@
 import pandas as pd
 
 from ecom_pipeline.journey.channels import assign_channels, load_grouping, match_campaigns, match_rates, sessions_from_events
-from ecom_pipeline.journey.journeys import collapse, conversion_paths, journeys, non_converting, stitch
+from ecom_pipeline.journey.journeys import conversion_paths, journeys, non_converting, path_strings, stitch
 from ecom_pipeline.schemas import TOUCHPOINTS, conform
 
 T = lambda s: pd.Timestamp(s, tz="UTC")  # noqa: E731
@@ -71,7 +71,9 @@ def test_journey_starts_after_the_previous_order_and_collapses_repeats():
     assert rows["days_before_conversion"].tolist() == [1.965, 0.007]  # 47 h 10 min and 10 min
     first = journeys(ORDERS.iloc[[0]], ORDERS, stitched)
     assert first["session"].tolist() == ["s1"]
-    assert collapse(["a", "a", "b", "a", "a"]) == ["a", "b", "a"]
+    repeated = pd.DataFrame({"order_id": "o", "touch_timestamp": pd.date_range("2025-06-01", periods=5, tz="UTC"),
+                             "channel": ["Email", "Email", "Direct", "Email", "Email"]})
+    assert path_strings(repeated, "order_id").tolist() == ["Email > Direct > Email"]  # repeats collapse, returns stay
 
 
 def test_an_order_without_touches_gets_one_inferred_direct_touch():
