@@ -78,7 +78,7 @@ def _columns(frame: pd.DataFrame, spec: TableSpec, table: sa.Table, dialect) -> 
         if logical == "date":
             python = values.dt.date.tolist()
         elif logical == "timestamp":
-            python = [v.to_pydatetime() if v is not pd.NaT else None for v in values]
+            python = [v.to_pydatetime() if v is not pd.NaT else None for v in values.dt.floor("us")]  # SQL keeps microseconds
         else:
             python = values.astype(object).tolist()
         processor = table.c[column].type.bind_processor(dialect)
