@@ -1,6 +1,7 @@
 """Resources: where the data lives (the pipeline's settings), the lake IO manager and the warehouse."""
 
 
+from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
@@ -30,20 +31,11 @@ class PipelineSettings(ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "PipelineSettings":
-        return cls(
-            data_dir=str(settings.data_dir), landing_dir=str(settings.landing_dir), warehouse_url=settings.warehouse_url,
-            start_date=settings.start_date, shop_currency=settings.shop_currency, shop_timezone=settings.shop_timezone,
-            fx_rates=settings.fx_rates, order_tolerance=settings.order_tolerance, channel_grouping=settings.channel_grouping,
-            payment_fees=settings.payment_fees, default_cogs_rate=settings.default_cogs_rate,
-        )
+        return cls(**{f.name: str(v) if isinstance(v := getattr(settings, f.name), Path) else v for f in fields(Settings)})
 
     def settings(self) -> Settings:
-        return Settings(
-            data_dir=Path(self.data_dir), landing_dir=Path(self.landing_dir), warehouse_url=self.warehouse_url,
-            start_date=self.start_date, shop_currency=self.shop_currency, shop_timezone=self.shop_timezone,
-            fx_rates=self.fx_rates, order_tolerance=self.order_tolerance, channel_grouping=self.channel_grouping,
-            payment_fees=self.payment_fees, default_cogs_rate=self.default_cogs_rate,
-        )
+        values = {f.name: getattr(self, f.name) for f in fields(Settings)}
+        return Settings(**{**values, "data_dir": Path(self.data_dir), "landing_dir": Path(self.landing_dir)})
 
     def profit_config(self) -> dict:
         return self.settings().profit_config()
