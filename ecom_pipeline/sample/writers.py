@@ -55,7 +55,7 @@ def write_exports(brand: Brand, out: Path, progress: bool = True) -> tuple[dict[
     """Write every export into `out`; returns (rows written per canonical table, file names, planted faults)."""
     out.mkdir(parents=True, exist_ok=True)
     writer = _Writer(brand, out)
-    steps = [writer.meta, writer.google, writer.tiktok, writer.orders, writer.products, writer.inventory, writer.shipments, writer.events]
+    steps = [writer.meta, writer.google, writer.tiktok, writer.orders, writer.products, writer.inventory, writer.shipments, writer.events, writer.fx_rates]
     for step in tqdm(steps, desc="writing exports", unit="family", disable=not progress):
         step()
     return writer.counts, writer.files, writer.faults
@@ -348,6 +348,15 @@ class _Writer:
             name = f"shipstation_shipments_{self.dates[first]:%Y-%m-%d}_{self.dates[last]:%Y-%m-%d}.csv"
             self._save(name, week[list(SHIP_HEADER)].to_csv(index=False, lineterminator="\n").encode("utf-8"), self._exported_at(last), "shipments", int(week.drop_duplicates(["Order - Number", "Shipment - Tracking Number"]).shape[0]))
         self.faults.append("shipments: one row per item, ~3% voided labels reprinted, ~2% of labels' rows imported twice")
+
+    def fx_rates(self) -> None:
+        """The finance team's dated rate table (USD per EUR and per GBP), kept for the brand's foreign-currency costs."""
+        days = len(self.dates)
+        walk = np.cumsum(self.rng.normal(0, 0.003, size=(days, 2)), axis=0)
+        rows = [[self.dates[i].date(), code, f"{base * np.exp(walk[i, k]):.4f}"]
+                for i in range(days) for k, (code, base) in enumerate((("EUR", 1.09), ("GBP", 1.27)))]
+        name = f"fx_rates_{self.dates[0]:%Y-%m-%d}_{self.dates[-1]:%Y-%m-%d}.csv"
+        self._save(name, self._csv(rows, ["date", "currency", "rate"]).encode("utf-8"), self._exported_at(days - 1), "fx_rates", len(rows))
 
     # ---------------------------------------------------------------- pixel
     def events(self) -> None:

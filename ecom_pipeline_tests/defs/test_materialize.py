@@ -40,6 +40,7 @@ def test_generated_brand_materializes_with_the_simulators_counts(small_brand, se
         assert counts["raw_shopify_products"] == expected["products"]
         assert counts["raw_shopify_inventory"] == expected["inventory_levels"]
         assert counts["raw_shipments"] == expected["shipments"]
+        assert counts["raw_fx_rates"] == expected["fx_rates"]
         touchpoints, _ = read_partitions(settings.lake_dir, ["raw_touchpoints"], TOUCHPOINTS)
         assert len(touchpoints) == expected["touchpoints"]
 

@@ -26,7 +26,7 @@ def test_files_are_written_as_the_vendors_write_them(small_brand):
     for path in folder.iterdir():
         if not path.name.startswith("ground_truth"):
             families.setdefault(detect(path.read_bytes())[0], []).append(path)
-    assert set(families) == {"meta_ads", "google_ads", "tiktok_ads", "shopify_orders", "shopify_products", "shopify_inventory", "shipments", "touchpoints"}
+    assert set(families) == {"meta_ads", "google_ads", "tiktok_ads", "shopify_orders", "shopify_products", "shopify_inventory", "shipments", "touchpoints", "fx_rates"}
     meta = [p.read_bytes() for p in families["meta_ads"]]
     assert all(raw.startswith(b"\xef\xbb\xbf") for raw in meta) and all(b"Amount spent (USD)" in raw or b"Amount Spent (USD)" in raw for raw in meta)
     google = [p.read_bytes() for p in families["google_ads"]]
