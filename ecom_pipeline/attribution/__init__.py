@@ -1,0 +1,1 @@
+"""Who drove each order: rule-based models, exact Markov-chain removal effects and Shapley values."""
