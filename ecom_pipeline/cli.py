@@ -36,7 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.add_argument("--problems", type=int, default=20, help="how many problems to list (default 20)")
 
+    attribute = commands.add_parser("attribute", help="run an attribution model on paths in ChannelAttribution's shape (path, total_conversions, ...)")
+    attribute.add_argument("paths", type=Path, help="CSV with path, total_conversions, optional total_conversion_value and total_null")
+    attribute.add_argument("--model", required=True, help="first, last, linear, position, markov, shapley, shapley-simplified, shapley-ordered or heuristics")
+    attribute.add_argument("--order", type=int, default=1, choices=[1, 2, 3], help="Markov order (default 1)")
+    attribute.add_argument("--separator", default=">", help="touch separator in `path` (default '>'; surrounding spaces ignored)")
+    attribute.add_argument("--json", action="store_true", help="print one JSON object")
+
     args = parser.parse_args(argv)
+    if args.command == "attribute":
+        return _attribute(args)
     if args.command == "generate":
         return _generate(args)
     if args.command == "check-file":
@@ -55,6 +64,32 @@ def _check_file(args: argparse.Namespace) -> int:
     else:
         print(report.as_text(limit=args.problems))
     return report.exit_code
+
+
+def _attribute(args: argparse.Namespace) -> int:
+    import json
+
+    from tabulate import tabulate
+
+    from ecom_pipeline.attribution.paths import PathError, read_paths
+    from ecom_pipeline.attribution.report import CLI_MODELS, as_json, attribute
+
+    if args.model not in CLI_MODELS:
+        print(f"unknown model {args.model!r}; choose one of {', '.join(CLI_MODELS)}", file=sys.stderr)
+        return 2
+    try:
+        table = read_paths(args.paths, args.separator)
+        frame = attribute(table, args.model, args.order)
+    except (PathError, ValueError) as error:
+        print(f"cannot attribute {args.paths}: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(as_json(frame, args.model, args.order), indent=1))
+    else:
+        title = f"{args.model}" + (f" (order {args.order})" if args.model == "markov" else "")
+        print(f"{title} on {len(table.lengths):,} distinct paths, {table.conversions.sum():,.0f} conversions")
+        print(tabulate(frame, headers="keys", showindex=False, floatfmt=".4f"))
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:
