@@ -6,7 +6,7 @@ DATA_DIR ?= $(CURDIR)/data
 export ECOM_PIPELINE_DATA_DIR := $(DATA_DIR)
 export DAGSTER_HOME := $(DATA_DIR)/dagster_home
 
-.PHONY: install run test dev clean
+.PHONY: install run test dev clean bench-attribution
 
 # The virtualenv is (re)built whenever pyproject.toml changes. uv installs the same packages as pip, ~4x faster.
 $(VENV)/.installed: pyproject.toml
@@ -30,6 +30,14 @@ dev: install
 	mkdir -p $(DAGSTER_HOME) $(DATA_DIR)/landing
 	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## make bench-attribution: 1M path rows through every model; times the GPL-3 ChannelAttribution package too, in its own
+## virtualenv (benchmark-only, never a dependency of ecom_pipeline)
+bench-attribution: install
+	test -x benchmarks/.venv-channelattribution/bin/python || ($(PYTHON) -m venv benchmarks/.venv-channelattribution && \
+	  benchmarks/.venv-channelattribution/bin/pip install --quiet channelattribution matplotlib) || true
+	$(BIN)/python benchmarks/attribution_bench.py $$(test -x benchmarks/.venv-channelattribution/bin/python && \
+	  echo --channelattribution-python benchmarks/.venv-channelattribution/bin/python)
 
 clean:
 	rm -rf $(DATA_DIR)

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 DEFAULT_SEPARATOR = ">"
 REQUIRED = ("path", "total_conversions")
@@ -87,34 +90,50 @@ def from_frame(frame: pd.DataFrame, separator: str = DEFAULT_SEPARATOR, source: 
         if column not in frame.columns:
             numbers[column] = np.zeros(len(frame))
             continue
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = values.isna() | (values < 0)
+        values = _as_float(frame[column])
+        bad = np.isnan(values) | (values < 0)
         if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
+            row = int(np.flatnonzero(bad)[0])
             raise PathError(f"{source}: row {row + 2}, column {column}: {frame[column].iloc[row]!r} is not a non-negative number")
-        numbers[column] = values.to_numpy(dtype=float)
-    paths = frame["path"].astype("string")
-    empty = paths.isna() | (paths.str.strip() == "")
+        numbers[column] = values
+    paths = pa.chunked_array([pa.array(frame["path"], type=pa.string(), from_pandas=True)]) if not isinstance(frame["path"].dtype, pd.ArrowDtype) \
+        else pa.chunked_array(frame["path"].array._pa_array)
+    empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(paths), ""), True).to_numpy(zero_copy_only=False)
     if empty.any():
-        row = int(np.flatnonzero(empty.to_numpy())[0])
+        row = int(np.flatnonzero(empty)[0])
         raise PathError(f"{source}: row {row + 2}, column path: the path is empty")
-    grouped = pd.DataFrame({"path": paths.to_numpy(), **numbers}).groupby("path", sort=False).sum()
-    return encode(list(grouped.index), grouped["total_conversions"].to_numpy(), grouped["total_conversion_value"].to_numpy(),
-                  grouped["total_null"].to_numpy(), separator, source)
+    encoded = pc.dictionary_encode(paths).combine_chunks()
+    codes, distinct = encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary
+    summed = {column: np.bincount(codes, weights=values, minlength=len(distinct)) for column, values in numbers.items()}
+    return encode(distinct, summed["total_conversions"], summed["total_conversion_value"], summed["total_null"], separator, source)
 
 
-def encode(paths: list[str], conversions, value, nulls, separator: str = DEFAULT_SEPARATOR, source: str = "paths") -> PathTable:
-    """Encode path strings (already distinct or not) into a PathTable."""
+def _as_float(column: pd.Series) -> np.ndarray:
+    """Numbers as floats; anything unreadable (text, empty) becomes NaN."""
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        return column.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(pd.Series(column.to_numpy(dtype=object)), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def encode(paths: list[str] | pa.Array, conversions, value, nulls, separator: str = DEFAULT_SEPARATOR, source: str = "paths") -> PathTable:
+    """Encode path strings into a PathTable (pyarrow splits and dictionary-encodes the touches)."""
     sep = separator.strip() or separator
-    split = [path.split(sep) for path in paths]
-    touches = [touch.strip() for parts in split for touch in parts]
-    lengths = np.fromiter((len(parts) for parts in split), dtype=np.int64, count=len(split))
-    codes, channels = pd.factorize(pd.Series(touches, dtype=object), sort=True)
-    if "" in set(channels):
-        owner = np.repeat(np.arange(len(lengths)), lengths)[np.flatnonzero(np.asarray(touches, dtype=object) == "")[0]]
-        raise PathError(f"{source}: path {paths[owner]!r} has an empty touch (two separators in a row, or one at an end)")
-    return PathTable(tuple(str(c) for c in channels), codes.astype(np.int32), _offsets(lengths),
-                     np.asarray(conversions, dtype=float), np.asarray(value, dtype=float), np.asarray(nulls, dtype=float))
+    split = pc.split_pattern(paths if isinstance(paths, pa.Array) else pa.array(paths, type=pa.string()), sep)
+    lengths = pc.list_value_length(split).to_numpy(zero_copy_only=False).astype(np.int64)
+    touches = pc.utf8_trim_whitespace(pc.list_flatten(split))
+    encoded = pc.dictionary_encode(touches).combine_chunks() if isinstance(touches, pa.ChunkedArray) else pc.dictionary_encode(touches)
+    names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    channels = tuple(str(c) for c in names[order])
+    if "" in channels:
+        empty = channels.index("")
+        owner = np.repeat(np.arange(len(lengths)), lengths)[np.flatnonzero(codes == empty)[0]]
+        raise PathError(f"{source}: path {str(paths[owner])!r} has an empty touch (two separators in a row, or one at an end)")
+    return PathTable(channels, codes, _offsets(lengths), np.asarray(conversions, dtype=float), np.asarray(value, dtype=float),
+                     np.asarray(nulls, dtype=float))
 
 
 def read_paths(path: Path, separator: str = DEFAULT_SEPARATOR) -> PathTable:
@@ -123,8 +142,10 @@ def read_paths(path: Path, separator: str = DEFAULT_SEPARATOR) -> PathTable:
         with open(path, encoding="utf-8-sig", errors="replace") as handle:
             header = handle.readline()
         delimiter = ";" if header.count(";") > header.count(",") else ","
-        frame = pd.read_csv(path, sep=delimiter, dtype={"path": "string"}, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+        table = pa_csv.read_csv(path, parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+                                convert_options=pa_csv.ConvertOptions(column_types={"path": pa.string()}, strings_can_be_null=True))
+        frame = table.to_pandas(types_mapper=pd.ArrowDtype)
+    except (OSError, pa.ArrowInvalid) as error:
         raise PathError(f"{path}: not a readable CSV ({error})") from error
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     return from_frame(frame, separator, source=str(path))
