@@ -325,8 +325,41 @@ DAILY_SUMMARY = TableSpec(
     "margin, MER (net sales / spend) and blended CAC (spend / new customers).",
 )
 
+ATTRIBUTION_CREDITS = TableSpec(
+    name="attribution_credits",
+    columns={
+        "conversion_day": "date", "order_id": "string", "position": "int", "touches_in_path": "int", "channel": "string",
+        "platform": "string", "campaign_id": "string", "campaign_name": "string", "days_before_conversion": "float",
+        "model": "string", "credit": "float", "attributed_revenue": "float", "attributed_margin": "float", "new_customer": "bool",
+    },
+    partition_column="conversion_day",
+    key=("order_id", "position", "model"),
+    description="Order × touch × model: each model's share of the order (credits of an order sum to 1 under every model), "
+    "and the net sales and contribution margin it attributes. Rule-based models (first/last touch, last non-direct, "
+    "linear, time decay, position-based) read the touches; Markov order 1–3 and Shapley are fitted on the conversion "
+    "paths of the trailing 90 days and share each order among its channels by their removal effects / Shapley values.",
+)
+
+CHANNEL_PERFORMANCE = TableSpec(
+    name="channel_performance",
+    columns={
+        "day": "date", "model": "string", "channel": "string", "platform": "string", "campaign_id": "string",
+        "campaign_name": "string", "spend": "float", "attributed_orders": "float", "attributed_revenue": "float",
+        "attributed_margin": "float", "new_customers": "float", "roas": "float", "poas": "float", "cpa": "float",
+        "ncac": "float", "platform_conversions": "float", "platform_conversion_value": "float", "over_claim_ratio": "float",
+        "default_model": "bool",
+    },
+    partition_column="day",
+    key=("day", "model", "channel", "platform", "campaign_id"),
+    description="Day × channel × platform × campaign × model: spend (reporting currency), attributed orders, revenue, "
+    "contribution margin and new customers; ROAS, POAS (margin / spend), CPA, nCAC; the platform's own reported "
+    "conversions and value beside ours and the over-claim ratio (reported / modelled). `default_model` marks the "
+    "model chosen for downstream use (Markov order 1 unless configured).",
+)
+
 TABLES = {spec.name: spec for spec in (AD_PERFORMANCE, ORDERS, ORDER_LINES, PRODUCTS, INVENTORY_LEVELS, SHIPMENTS, TOUCHPOINTS, FX_RATES, QUARANTINE,
-                                       INGEST_LOG, AD_PERFORMANCE_UNIFIED, ORDERS_ENRICHED, CUSTOMER_JOURNEYS, CONVERSION_PATHS, DAILY_SUMMARY)}
+                                       INGEST_LOG, AD_PERFORMANCE_UNIFIED, ORDERS_ENRICHED, CUSTOMER_JOURNEYS, CONVERSION_PATHS, DAILY_SUMMARY,
+                                       ATTRIBUTION_CREDITS, CHANNEL_PERFORMANCE)}
 
 
 def conform(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:

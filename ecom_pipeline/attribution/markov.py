@@ -109,6 +109,8 @@ def markov(table: PathTable, order: int = 1) -> MarkovResult:
     transition = sp.diags(1.0 / np.where(totals > 0, totals, 1.0)) @ counts
     transition = transition.tocsc()
     q = transition[:, :n].tocsr()
+    if n <= DENSE_LIMIT:
+        q = q.toarray()
     r_conv = transition[:, conv_col].toarray().ravel()
     conv_by_last = np.bincount(state[lasts], weights=table.conversions, minlength=n)
     value_by_last = np.bincount(state[lasts], weights=table.value, minlength=n)
@@ -133,13 +135,12 @@ def _share(effects: np.ndarray) -> np.ndarray:
     return effects / total if total > 0 else np.zeros_like(effects)
 
 
-def _absorb(q: sp.csr_matrix, rhs: np.ndarray, kept: np.ndarray) -> np.ndarray:
-    """Absorption (probability, expected value) from start with only `kept` transient states: solve (I − Q) x = r."""
+def _absorb(q, rhs: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Absorption (probability, expected value) from start with only `kept` transient states: solve (I − Q) x = r.
+    `q` is dense for small chains (LAPACK solve), sparse otherwise (SuperLU)."""
     index = np.flatnonzero(kept)
-    sub = q[index][:, index]
-    system = sp.identity(len(index), format="csc") - sub.tocsc()
-    if len(index) <= DENSE_LIMIT:
-        solution = np.linalg.solve(system.toarray(), rhs[index])
-    else:
-        solution = splu(system).solve(rhs[index])
-    return solution[0]
+    if isinstance(q, np.ndarray):
+        system = np.identity(len(index)) - q[np.ix_(index, index)]
+        return np.linalg.solve(system, rhs[index])[0]
+    system = sp.identity(len(index), format="csc") - q[index][:, index].tocsc()
+    return splu(system).solve(rhs[index])[0]

@@ -7,6 +7,7 @@ It is played within each observed converting set S; the values are normalised to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import factorial
 
 import numpy as np
@@ -42,6 +43,14 @@ class ShapleyResult:
         return {self.channels[c]: s for c, s in shares.items()}
 
 
+@lru_cache(maxsize=MAX_SET_SIZE + 1)
+def _coalitions(s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every subset of s players (membership matrix), its size, and the Shapley weight |T|!(s−|T|−1)!/s! by size."""
+    member = ((np.arange(2**s, dtype=np.int64)[:, None] >> np.arange(s)) & 1).astype(bool)
+    weight = np.array([factorial(t) * factorial(s - t - 1) / factorial(s) if t < s else 0.0 for t in range(s + 1)])
+    return member, member.sum(axis=1), weight
+
+
 def shapley_values(players: list[int], v) -> np.ndarray:
     """Exact Shapley values of `players` (bit positions) for the game v(mask), by subset enumeration."""
     s = len(players)
@@ -49,16 +58,14 @@ def shapley_values(players: list[int], v) -> np.ndarray:
         raise ValueError(f"a journey with {s} distinct channels: exact Shapley enumerates 2^{s} coalitions; "
                          f"the limit is {MAX_SET_SIZE} channels per journey — group channels more coarsely")
     bits = np.left_shift(np.int64(1), np.asarray(players, dtype=np.int64))
-    sub = np.arange(2**s, dtype=np.int64)
-    member = ((sub[:, None] >> np.arange(s)) & 1).astype(bool)
+    member, size, weight = _coalitions(s)
     masks = member.astype(np.int64) @ bits
-    size = member.sum(axis=1)
-    weight = np.array([factorial(t) * factorial(s - t - 1) / factorial(s) if t < s else 0.0 for t in range(s + 1)])
     base = v(masks)
     values = np.empty(s)
+    subsets = np.arange(2**s)
     for j in range(s):
         without = ~member[:, j]
-        values[j] = np.sum(weight[size[without]] * (v(masks[without] | bits[j]) - base[without]))
+        values[j] = np.sum(weight[size[without]] * (base[subsets[without] | (1 << j)] - base[without]))
     return values
 
 
@@ -76,7 +83,8 @@ def shapley(table: PathTable) -> ShapleyResult:
     conversions = np.zeros(len(table.channels))
     value = np.zeros(len(table.channels))
     set_shares, clipped = {}, 0
-    for mask, row in frame[frame["conv"] > 0].iterrows():
+    converting = frame[frame["conv"] > 0]
+    for mask, conv, set_value in zip(converting.index, converting["conv"], converting["value"]):
         players = [i for i in range(len(table.channels)) if mask >> i & 1]
         phi = shapley_values(players, v)
         if (phi < 0).any():
@@ -84,8 +92,8 @@ def shapley(table: PathTable) -> ShapleyResult:
             phi = np.clip(phi, 0.0, None)
         shares = phi / phi.sum() if phi.sum() > 0 else np.full(len(players), 1.0 / len(players))
         set_shares[int(mask)] = dict(zip(players, shares.tolist()))
-        conversions[players] += shares * row["conv"]
-        value[players] += shares * row["value"]
+        conversions[players] += shares * conv
+        value[players] += shares * set_value
     return ShapleyResult(table.channels, set_shares, conversions, value, clipped)
 
 

@@ -31,6 +31,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from ecom_pipeline import lake, warehouse
 from ecom_pipeline.defs.metadata import column_schema, preview, table_metadata
 from ecom_pipeline.defs.resources import PipelineSettings, Warehouse
+from ecom_pipeline.defs.attribution_assets import ATTRIBUTION_TABLES
 from ecom_pipeline.defs.marts import MARTS
 from ecom_pipeline.schemas import QUARANTINE, TABLES
 from ecom_pipeline.validation.checks import CheckOutcome, check_names, quarantine_check, spend_anomalies, table_checks
@@ -53,12 +54,13 @@ RAW_ASSETS = {
 }
 # Raw event tables stay in the lake; the warehouse gets the rest, and every mart.
 PUBLISHED = {**{name: table for name, (_, table, _) in RAW_ASSETS.items() if name != "raw_touchpoints"},
-             **{name: spec.name for name, spec in MARTS.items()}}
+             **{name: spec.name for name, spec in {**MARTS, **ATTRIBUTION_TABLES}.items()}}
+DERIVED = [*MARTS, *ATTRIBUTION_TABLES]
 
 
 def downstream_of_every_run() -> list[AssetKey]:
     """What any new export refreshes for its days besides its own raw assets: the marts and their warehouse copies."""
-    return [AssetKey(name) for name in MARTS] + [AssetKey(["warehouse", name]) for name in MARTS]
+    return [AssetKey(name) for name in DERIVED] + [AssetKey(["warehouse", name]) for name in DERIVED]
 
 
 def assets_for_family(family: str) -> list[AssetKey]:

@@ -1,8 +1,6 @@
 """Journeys and profit in Dagster: ad_performance, customer_journeys, orders_enriched, conversion_paths and
 daily_summary, partitioned by day and computed by the pure functions in `journey/` and `profit/`."""
 
-import base64
-import io
 from datetime import date, timedelta
 
 import pandas as pd
@@ -23,7 +21,7 @@ from dagster import (
 )
 
 from ecom_pipeline import lake
-from ecom_pipeline.defs.metadata import column_schema, preview
+from ecom_pipeline.defs.metadata import column_schema, png_markdown, preview, pyplot
 from ecom_pipeline.defs.resources import PipelineSettings
 from ecom_pipeline.journey.acquisition import acquisition_channels
 from ecom_pipeline.journey.channels import assign_channels, load_grouping, match_campaigns, match_rates, sessions_from_events
@@ -42,21 +40,21 @@ MARTS = {"ad_performance": AD_PERFORMANCE_UNIFIED, "customer_journeys": CUSTOMER
          "conversion_paths": CONVERSION_PATHS, "daily_summary": DAILY_SUMMARY}
 
 
-def _days_before(first: str, count: int) -> list[str]:
+def days_before(first: str, count: int) -> list[str]:
     start = date.fromisoformat(first)
     return [(start - timedelta(days=i)).isoformat() for i in range(count, 0, -1)]
 
 
-def _read(pipeline: PipelineSettings, name: str, spec, days=None) -> pd.DataFrame:
+def read_table(pipeline: PipelineSettings, name: str, spec, days=None) -> pd.DataFrame:
     return lake.read_partitions(pipeline.settings().lake_dir, [name], spec, days)[0]
 
 
-def _common(spec, group: str = "marts") -> dict:
+def asset_options(spec, group: str = "marts") -> dict:
     return dict(group_name=group, io_manager_key="lake_io_manager", backfill_policy=BackfillPolicy.single_run(),
                 metadata={"table": spec.name, "partition_column": spec.partition_column, "dagster/column_schema": column_schema(spec)})
 
 
-def _counts(frame: pd.DataFrame, days: list[str]) -> dict:
+def run_counts(frame: pd.DataFrame, days: list[str]) -> dict:
     return {"dagster/row_count": len(frame)} if len(days) == 1 else {"rows_in_run": len(frame), "days_in_run": len(days)}
 
 
@@ -65,14 +63,14 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
 
     @asset(partitions_def=partitions, kinds={"pandas", "parquet"},
            deps=[*(AssetDep(name) for name in AD_ASSETS), AssetDep("raw_fx_rates", partition_mapping=all_of)],
-           description=AD_PERFORMANCE_UNIFIED.description, **_common(AD_PERFORMANCE_UNIFIED))
+           description=AD_PERFORMANCE_UNIFIED.description, **asset_options(AD_PERFORMANCE_UNIFIED))
     def ad_performance(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
         days = list(context.partition_keys)
         settings = pipeline.settings()
-        frame = unify_ads([_read(pipeline, name, AD_PERFORMANCE, days) for name in AD_ASSETS], settings.rates(), settings.shop_currency,
-                          dated=_read(pipeline, "raw_fx_rates", FX_RATES))
+        frame = unify_ads([read_table(pipeline, name, AD_PERFORMANCE, days) for name in AD_ASSETS], settings.rates(), settings.shop_currency,
+                          dated=read_table(pipeline, "raw_fx_rates", FX_RATES))
         spend = frame.groupby("platform")["spend_reporting"].sum().round(2)
-        context.add_output_metadata({**_counts(frame, days), "spend_by_platform": MetadataValue.md(spend.to_frame().to_markdown()),
+        context.add_output_metadata({**run_counts(frame, days), "spend_by_platform": MetadataValue.md(spend.to_frame().to_markdown()),
                                      "preview": preview(frame, AD_PERFORMANCE_UNIFIED)})
         return frame
 
@@ -81,19 +79,19 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
                  AssetDep("raw_shopify_orders", partition_mapping=all_of), AssetDep("ad_performance", partition_mapping=all_of)],
            check_specs=[AssetCheckSpec("campaign_match_rate", asset="customer_journeys",
                                        description=f"share of paid sessions tagged with a utm_campaign that match an ad campaign, per platform (warn below {MATCH_RATE_FLOOR:.0%})")],
-           description=CUSTOMER_JOURNEYS.description, **_common(CUSTOMER_JOURNEYS))
+           description=CUSTOMER_JOURNEYS.description, **asset_options(CUSTOMER_JOURNEYS))
     def customer_journeys(context: AssetExecutionContext, pipeline: PipelineSettings):
         days = list(context.partition_keys)
-        events = _read(pipeline, "raw_touchpoints", TOUCHPOINTS, _days_before(days[0], LOOKBACK_DAYS) + days)
-        campaigns = _read(pipeline, "ad_performance", AD_PERFORMANCE_UNIFIED)
+        events = read_table(pipeline, "raw_touchpoints", TOUCHPOINTS, days_before(days[0], LOOKBACK_DAYS) + days)
+        campaigns = read_table(pipeline, "ad_performance", AD_PERFORMANCE_UNIFIED)
         sessions = match_campaigns(assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), load_grouping(pipeline.channel_grouping or None)), campaigns)
         sessions, stitched_share = stitch(sessions)
-        history = _read(pipeline, "raw_shopify_orders", ORDERS)
+        history = read_table(pipeline, "raw_shopify_orders", ORDERS)
         todays = history[history["order_date"].dt.strftime("%Y-%m-%d").isin(days)]
         rows = conform(journeys(todays, history, sessions, LOOKBACK_DAYS), CUSTOMER_JOURNEYS)
         rates = match_rates(sessions)
         yield Output(rows, metadata={
-            **_counts(rows, days), "orders": int(rows["order_id"].nunique()), "stitched_share": round(stitched_share, 4),
+            **run_counts(rows, days), "orders": int(rows["order_id"].nunique()), "stitched_share": round(stitched_share, 4),
             "orders_without_touches": int(rows.loc[rows["inferred"], "order_id"].nunique()),
             "mean_touches_per_order": round(float(rows.groupby("order_id").size().mean()), 2) if len(rows) else 0.0,
             "campaign_match_rates": MetadataValue.md(rates.to_markdown(index=False) if len(rates) else "_no paid sessions_"),
@@ -107,22 +105,22 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
     @asset(partitions_def=partitions, kinds={"pandas", "parquet"},
            deps=[AssetDep("raw_shopify_orders"), AssetDep("raw_shopify_order_lines"), AssetDep("raw_shopify_products", partition_mapping=all_of),
                  AssetDep("raw_shipments", partition_mapping=all_of), AssetDep("customer_journeys", partition_mapping=all_of)],
-           description=ORDERS_ENRICHED.description, **_common(ORDERS_ENRICHED))
+           description=ORDERS_ENRICHED.description, **asset_options(ORDERS_ENRICHED))
     def orders_enriched(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
         days = list(context.partition_keys)
-        history = _read(pipeline, "raw_shopify_orders", ORDERS)
+        history = read_table(pipeline, "raw_shopify_orders", ORDERS)
         orders = history[history["order_date"].dt.strftime("%Y-%m-%d").isin(days)]
-        out = enrich_orders(orders, _read(pipeline, "raw_shopify_order_lines", ORDER_LINES, days), _read(pipeline, "raw_shopify_products", PRODUCTS),
-                            _read(pipeline, "raw_shipments", SHIPMENTS), history, ProfitConfig(**pipeline.profit_config()))
+        out = enrich_orders(orders, read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, days), read_table(pipeline, "raw_shopify_products", PRODUCTS),
+                            read_table(pipeline, "raw_shipments", SHIPMENTS), history, ProfitConfig(**pipeline.profit_config()))
         first_orders = history.dropna(subset=["customer_key"]).sort_values("created_timestamp").drop_duplicates("customer_key")
         mine = first_orders[first_orders["customer_key"].isin(out["customer_key"])]
         first_days = sorted(mine["order_date"].dt.strftime("%Y-%m-%d").unique())
-        first_journeys = _read(pipeline, "customer_journeys", CUSTOMER_JOURNEYS, first_days)
+        first_journeys = read_table(pipeline, "customer_journeys", CUSTOMER_JOURNEYS, first_days)
         acquired = acquisition_channels(first_journeys[first_journeys["order_id"].isin(mine["order_id"])])
         out["acquisition_channel"] = out["customer_key"].map(mine.set_index("customer_key")["order_id"].map(acquired))
         out = conform(out, ORDERS_ENRICHED)
         context.add_output_metadata({
-            **_counts(out, days), "net_sales": round(float(out["net_sales"].sum()), 2),
+            **run_counts(out, days), "net_sales": round(float(out["net_sales"].sum()), 2),
             "contribution_margin": round(float(out["contribution_margin"].sum()), 2),
             "orders_with_estimated_cogs": int(out["cogs_estimated"].sum()), "lines_without_unit_cost": int(out["lines_without_cost"].sum()),
             "preview": preview(out, ORDERS_ENRICHED),
@@ -132,28 +130,28 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
     @asset(partitions_def=partitions, kinds={"pandas", "parquet"},
            deps=[AssetDep("customer_journeys"), AssetDep("orders_enriched"),
                  AssetDep("raw_touchpoints", partition_mapping=TimeWindowPartitionMapping(start_offset=-2 * LOOKBACK_DAYS, allow_nonexistent_upstream_partitions=True))],
-           name="conversion_paths", description=CONVERSION_PATHS.description, **_common(CONVERSION_PATHS))
+           name="conversion_paths", description=CONVERSION_PATHS.description, **asset_options(CONVERSION_PATHS))
     def conversion_paths_asset(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
         days = list(context.partition_keys)
-        rows = _read(pipeline, "customer_journeys", CUSTOMER_JOURNEYS, days)
-        values = _read(pipeline, "orders_enriched", ORDERS_ENRICHED, days).rename(columns={"net_sales": "value"})[["order_id", "value", "contribution_margin"]]
-        events = _read(pipeline, "raw_touchpoints", TOUCHPOINTS, _days_before(days[0], 2 * LOOKBACK_DAYS) + days)
+        rows = read_table(pipeline, "customer_journeys", CUSTOMER_JOURNEYS, days)
+        values = read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, days).rename(columns={"net_sales": "value"})[["order_id", "value", "contribution_margin"]]
+        events = read_table(pipeline, "raw_touchpoints", TOUCHPOINTS, days_before(days[0], 2 * LOOKBACK_DAYS) + days)
         sessions, _ = stitch(assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), load_grouping(pipeline.channel_grouping or None)))
-        orders = _read(pipeline, "raw_shopify_orders", ORDERS)
+        orders = read_table(pipeline, "raw_shopify_orders", ORDERS)
         lost = non_converting(sessions, orders, [pd.Timestamp(d) for d in days], LOOKBACK_DAYS)
         out = conform(conversion_paths(rows, values, lost), CONVERSION_PATHS)
-        context.add_output_metadata({**_counts(out, days), "conversions": int(out["total_conversions"].sum()), "nulls": int(out["total_null"].sum()),
+        context.add_output_metadata({**run_counts(out, days), "conversions": int(out["total_conversions"].sum()), "nulls": int(out["total_null"].sum()),
                                      "distinct_paths": int(out["path"].nunique()), "preview": preview(out, CONVERSION_PATHS)})
         return out
 
     @asset(partitions_def=partitions, kinds={"pandas", "parquet"}, deps=[AssetDep("ad_performance"), AssetDep("orders_enriched")],
-           name="daily_summary", description=DAILY_SUMMARY.description, **_common(DAILY_SUMMARY))
+           name="daily_summary", description=DAILY_SUMMARY.description, **asset_options(DAILY_SUMMARY))
     def daily_summary_asset(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
         days = list(context.partition_keys)
-        out = daily_summary(_read(pipeline, "ad_performance", AD_PERFORMANCE_UNIFIED, days), _read(pipeline, "orders_enriched", ORDERS_ENRICHED, days), days)
-        earlier = _read(pipeline, "daily_summary", DAILY_SUMMARY, _days_before(days[0], 89))
+        out = daily_summary(read_table(pipeline, "ad_performance", AD_PERFORMANCE_UNIFIED, days), read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, days), days)
+        earlier = read_table(pipeline, "daily_summary", DAILY_SUMMARY, days_before(days[0], 89))
         recent = pd.concat([f for f in (earlier, out) if len(f)], ignore_index=True).tail(90)
-        context.add_output_metadata({**_counts(out, days), "spend": round(float(out["spend"].sum()), 2), "net_sales": round(float(out["net_sales"].sum()), 2),
+        context.add_output_metadata({**run_counts(out, days), "spend": round(float(out["spend"].sum()), 2), "net_sales": round(float(out["net_sales"].sum()), 2),
                                      "contribution_margin": round(float(out["contribution_margin"].sum()), 2),
                                      "chart": MetadataValue.md(_chart(recent)), "preview": preview(out, DAILY_SUMMARY)})
         return out
@@ -169,19 +167,11 @@ def _shop_hosts(events: pd.DataFrame) -> tuple[str, ...]:
 
 def _chart(summary: pd.DataFrame) -> str:
     """Spend, net sales and contribution margin per day, as an inline PNG in markdown."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(8, 3), dpi=90)
+    figure, axis = pyplot().subplots(figsize=(8, 3), dpi=90)
     for column, label in (("net_sales", "net sales"), ("contribution_margin", "contribution margin"), ("spend", "ad spend")):
         axis.plot(summary["day"], summary[column], label=label, linewidth=1.5)
     axis.legend(loc="upper left", fontsize=8, frameon=False)
     axis.set_title("Last 90 days", fontsize=9)
     axis.tick_params(labelsize=7)
     figure.autofmt_xdate()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(figure)
-    return f"![daily summary](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()})"
+    return png_markdown(figure, "daily summary")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import io
+
 import pandas as pd
 from dagster import MetadataValue, TableColumn, TableSchema
 
@@ -41,3 +44,23 @@ def table_metadata(frame: pd.DataFrame, spec: TableSpec, days: list[str], source
         "source_files": MetadataValue.md("\n".join(f"- `{name}`" for name in files[:50]) + (f"\n- … and {len(files) - 50} more" if len(files) > 50 else "") or "_none_"),
         "preview": preview(frame, spec),
     }
+
+
+def png_markdown(figure, alt: str) -> str:
+    """A matplotlib figure as an inline PNG in markdown (the UI renders it in the metadata panel); closes it."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(figure)
+    return f"![{alt}](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()})"
+
+
+def pyplot():
+    """matplotlib's pyplot on the non-interactive backend (assets run without a display)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_pipeline.attribution.credits import MODELS, AttributionConfig, credits, fit_data_models, rule_credits
+from ecom_pipeline.attribution.credits import MODELS, AttributionConfig, Touches, attribute_days, credits, fit_data_models, rule_credits
 from ecom_pipeline.attribution.paths import from_frame
 
 ROWS = pd.DataFrame({
@@ -60,7 +60,7 @@ def test_every_model_gives_each_order_non_negative_credits_summing_to_one():
 
 def test_an_unknown_rule_is_refused():
     with pytest.raises(ValueError, match="unknown rule-based model"):
-        rule_credits(ROWS, "u_shaped")
+        rule_credits(Touches.of(ROWS), "u_shaped")
 
 
 def test_invalid_configuration_is_refused():
@@ -68,3 +68,18 @@ def test_invalid_configuration_is_refused():
         AttributionConfig(position_weights=(0.5, 0.2, 0.5))
     with pytest.raises(ValueError, match="half-life must be positive"):
         AttributionConfig(half_life_days=0)
+
+
+def test_data_driven_models_are_fitted_on_the_trailing_window_of_each_day():
+    d1, d2, old = pd.Timestamp("2025-06-10"), pd.Timestamp("2025-06-11"), pd.Timestamp("2025-05-01")
+    rows = pd.DataFrame({"order_id": ["o1", "o2"], "position": [1, 1], "channel": ["Email", "Direct"],
+                         "days_before_conversion": [0.0, 0.0], "conversion_day": [d1, d2]})
+    orders = pd.DataFrame({"order_id": ["o1", "o2"], "net_sales": [80.0, 20.0], "contribution_margin": [30.0, 5.0], "is_first_order": [True, False]})
+    paths = pd.DataFrame({"day": [old, d1, d2], "path": ["Affiliate", "Email", "Direct"], "total_conversions": [1, 1, 1],
+                          "total_conversion_value": [10.0, 80.0, 20.0], "total_null": [0, 0, 0]})
+    table, fitted = attribute_days(rows, orders, paths, ["2025-06-10", "2025-06-11"], training_days=30)
+    assert fitted["2025-06-10"]["markov_1"].channels == ("Email",)  # the May path is outside the 30-day window
+    assert fitted["2025-06-11"]["markov_1"].channels == ("Direct", "Email")
+    o1 = table[(table["order_id"] == "o1") & (table["model"] == "markov_1")]
+    assert o1[["credit", "attributed_revenue", "attributed_margin", "new_customer"]].iloc[0].tolist() == [1.0, 80.0, 30.0, True]
+    assert len(table) == 2 * len(MODELS)

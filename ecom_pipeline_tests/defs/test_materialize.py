@@ -73,6 +73,21 @@ def test_generated_brand_materializes_with_the_simulators_counts(small_brand, se
         paid = journeys.dropna(subset=["platform"])
         assert paid.loc[paid["platform"] != "google", "campaign_id"].notna().all()  # every tagged Meta and TikTok click matches
 
+        # Attribution: every model distributes exactly the orders, net sales and margin there are.
+        with engine.connect() as connection:
+            credits = pd.read_sql(sa.text("select model, order_id, credit, attributed_revenue, attributed_margin from attribution_credits"), connection)
+            performance = pd.read_sql(sa.text("select * from channel_performance"), connection)
+        by_model = credits.groupby("model").agg(orders=("credit", "sum"), revenue=("attributed_revenue", "sum"), margin=("attributed_margin", "sum"))
+        assert len(by_model) == 10 and (credits["credit"] >= 0).all()
+        assert (by_model["orders"] - len(expected_orders)).abs().max() < 1e-6
+        assert (by_model["revenue"] - enriched.merge(expected_orders[["order_id", "net_sales"]])["net_sales"].sum()).abs().max() < 0.01
+        assert (by_model["margin"] - enriched["contribution_margin"].sum()).abs().max() < 0.01
+        per_model = performance.groupby("model").agg(orders=("attributed_orders", "sum"), spend=("spend", "sum"), claimed=("platform_conversions", "sum"))
+        assert (per_model["orders"] - len(expected_orders)).abs().max() < 1e-6
+        assert (per_model["spend"] - summary["spend"].sum()).abs().max() < 0.01
+        assert (per_model["claimed"] == sum(c["platform_reported_conversions"] for c in truth["campaigns"])).all()
+        assert set(performance.loc[performance["default_model"].astype(bool), "model"]) == {"markov_1"}
+
         # The same days again: the same tables, nothing doubled.
         assert materialize_days(settings, days[0], days[-1], instance=instance).success
         assert row_counts(engine) == counts
