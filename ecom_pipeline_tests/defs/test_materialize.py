@@ -87,6 +87,15 @@ def test_generated_brand_materializes_with_the_simulators_counts(small_brand, se
         assert (per_model["spend"] - summary["spend"].sum()).abs().max() < 0.01
         assert (per_model["claimed"] == sum(c["platform_reported_conversions"] for c in truth["campaigns"])).all()
         assert set(performance.loc[performance["default_model"].astype(bool), "model"]) == {"markov_1"}
+        # Against the simulator's truth: every platform claims more than it drove, and the Markov model's estimate
+        # of each platform's orders is closer to the true incremental orders than the platform's own claim.
+        markov = performance[performance["model"] == "markov_1"].groupby("platform")[["attributed_orders", "platform_conversions"]].sum()
+        for platform, values in truth["platforms"].items():
+            modelled, claimed = markov.loc[platform, "attributed_orders"], markov.loc[platform, "platform_conversions"]
+            assert claimed == values["platform_reported_conversions"] and claimed > modelled
+            assert abs(modelled - values["incremental_orders"]) < abs(claimed - values["incremental_orders"]), platform
+        checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+        assert checks[("attribution_credits", "credits_sum_to_one")]
 
         # The same days again: the same tables, nothing doubled.
         assert materialize_days(settings, days[0], days[-1], instance=instance).success
