@@ -7,7 +7,8 @@ from dagster import AssetKey, instance_for_test
 from ecom_pipeline.cli import materialize_days, register_all
 from ecom_pipeline.ingest import Registry
 from ecom_pipeline.lake import read_partitions
-from ecom_pipeline.schemas import TOUCHPOINTS
+from ecom_pipeline.defs.build import INGEST_JOB, build_definitions
+from ecom_pipeline.schemas import CHANNEL_PERFORMANCE, TOUCHPOINTS
 from ecom_pipeline.warehouse import make_engine, row_counts
 from ecom_pipeline_tests.conftest import SMALL_DAYS, copy_exports
 
@@ -100,3 +101,15 @@ def test_generated_brand_materializes_with_the_simulators_counts(small_brand, se
         # The same days again: the same tables, nothing doubled.
         assert materialize_days(settings, days[0], days[-1], instance=instance).success
         assert row_counts(engine) == counts
+
+        # The default model is Launchpad config; a model that does not exist fails the run with the list of models.
+        job = build_definitions(settings).resolve_job_def(INGEST_JOB)
+        def performance_run(model):
+            return job.execute_in_process(instance=instance, partition_key=days[0], asset_selection=[AssetKey("channel_performance")],
+                                          raise_on_error=False, run_config={"ops": {"channel_performance": {"config": {"default_model": model}}}})
+        assert performance_run("shapley").success
+        day, _ = read_partitions(settings.lake_dir, ["channel_performance"], CHANNEL_PERFORMANCE, [days[0]])
+        assert set(day.loc[day["default_model"], "model"]) == {"shapley"}
+        failed = performance_run("u_shaped")
+        assert not failed.success
+        assert "'u_shaped' is not a model; choose one of first_touch" in str(failed.get_step_failure_events()[0].step_failure_data.error)
