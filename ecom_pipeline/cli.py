@@ -43,7 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     attribute.add_argument("--separator", default=">", help="touch separator in `path` (default '>'; surrounding spaces ignored)")
     attribute.add_argument("--json", action="store_true", help="print one JSON object")
 
+    ltv = commands.add_parser("ltv-fit", help="fit BG/NBD and Gamma-Gamma to a per-customer summary (frequency, recency, T, monetary_value)")
+    ltv.add_argument("summary", type=Path, help="CSV with frequency, recency, T and optionally monetary_value (lifetimes conventions)")
+    ltv.add_argument("--json", action="store_true", help="print one JSON object")
+
     args = parser.parse_args(argv)
+    if args.command == "ltv-fit":
+        return _ltv_fit(args)
     if args.command == "attribute":
         return _attribute(args)
     if args.command == "generate":
@@ -89,6 +95,27 @@ def _attribute(args: argparse.Namespace) -> int:
         title = f"{args.model}" + (f" (order {args.order})" if args.model == "markov" else "")
         print(f"{title} on {len(table.lengths):,} distinct paths, {table.conversions.sum():,.0f} conversions")
         print(tabulate(frame, headers="keys", showindex=False, floatfmt=".4f"))
+    return 0
+
+
+def _ltv_fit(args: argparse.Namespace) -> int:
+    import json
+
+    from ecom_pipeline.ltv.fit_file import SummaryError, fit_summary, read_summary
+
+    try:
+        result = fit_summary(read_summary(args.summary))
+    except (SummaryError, ValueError) as error:
+        print(f"cannot fit {args.summary}: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    bg, gg = result["bg_nbd"], result["gamma_gamma"]
+    print(f"{result['customers']:,} customers, {result['repeat_customers']:,} with repeat purchases")
+    print(f"BG/NBD       r = {bg['r']:.4f}  alpha = {bg['alpha']:.4f}  a = {bg['a']:.4f}  b = {bg['b']:.4f}  log-likelihood = {bg['log_likelihood']:.2f}")
+    if gg:
+        print(f"Gamma-Gamma  p = {gg['p']:.4f}  q = {gg['q']:.4f}  v = {gg['v']:.4f}  log-likelihood = {gg['log_likelihood']:.2f}")
     return 0
 
 
