@@ -1,4 +1,5 @@
-"""The Parquet lake: one file per asset and day, `<lake>/<asset>/<YYYY-MM-DD>.parquet`, written atomically."""
+"""The Parquet lake: one file per asset and day, `<lake>/<asset>/<YYYY-MM-DD>.parquet`, written atomically; an
+unpartitioned asset (a snapshot as of the latest day, e.g. LTV) is one file, `<lake>/<asset>/snapshot/latest.parquet`."""
 
 from __future__ import annotations
 
@@ -50,3 +51,17 @@ def read_partitions(lake_dir: Path, asset_path: list[str], spec: TableSpec, days
     frames = [f for f in frames if len(f)]
     found = [p.stem for p in paths]
     return (pd.concat(frames, ignore_index=True) if frames else spec.empty()), found
+
+
+def snapshot_path(lake_dir: Path, asset_path: list[str]) -> Path:
+    return Path(lake_dir, *asset_path, "snapshot", "latest.parquet")
+
+
+def write_snapshot(lake_dir: Path, asset_path: list[str], frame: pd.DataFrame) -> None:
+    atomic_write_parquet(snapshot_path(lake_dir, asset_path), frame)
+
+
+def read_snapshot(lake_dir: Path, asset_path: list[str], spec: TableSpec) -> pd.DataFrame:
+    """The latest snapshot, or no rows when it was never materialized."""
+    path = snapshot_path(lake_dir, asset_path)
+    return pd.read_parquet(path) if path.exists() else spec.empty()

@@ -34,7 +34,8 @@ def make_engine(url: str) -> sa.Engine:
 
 def table_for(name: str, spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
     columns = [sa.Column(column, SQL_TYPES[logical]()) for column, logical in spec.columns.items()]
-    return sa.Table(name, metadata, *columns, sa.Index(f"ix_{name}_{spec.partition_column}", spec.partition_column))
+    index = [sa.Index(f"ix_{name}_{spec.partition_column}", spec.partition_column)] if spec.partition_column else []
+    return sa.Table(name, metadata, *columns, *index)
 
 
 def publish(engine: sa.Engine, name: str, spec: TableSpec, frame: pd.DataFrame, days: list[str] | None) -> int:

@@ -177,11 +177,16 @@ def build_warehouse_asset(dialect: str) -> AssetsDefinition:
         for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
             name = key.path[-1]
             spec = TABLES[PUBLISHED[name]]
-            frame, found = lake.read_partitions(lake_dir, [name], spec, days)
-            written = warehouse.publish(engine, name, spec, frame, days)
+            if not spec.partition_column:
+                frame, found, mode = lake.read_snapshot(lake_dir, [name], spec), [], "replace the snapshot"
+                written = warehouse.publish(engine, name, spec, frame, None)
+            else:
+                frame, found = lake.read_partitions(lake_dir, [name], spec, days)
+                written = warehouse.publish(engine, name, spec, frame, days)
+                mode = "replace days" if days is not None else "full refresh"
             yield MaterializeResult(asset_key=key, metadata={
-                "rows_published": written, "days_published": len(days) if days is not None else len(found),
-                "mode": "replace days" if days is not None else "full refresh", "table": name,
+                "rows_published": written, "days_published": len(days) if days is not None and spec.partition_column else len(found),
+                "mode": mode, "table": name,
                 "warehouse": warehouse_db.dialect, "preview": preview(frame, spec),
             })
 

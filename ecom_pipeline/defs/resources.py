@@ -49,16 +49,22 @@ class LakeIOManager(ConfigurableIOManager):
 
     A run over several days (single-run backfill) writes each day's file; a day without rows is written as an
     empty file so that a restated day can shrink to nothing. Reading a day never materialized gives no rows.
+    An unpartitioned asset is one snapshot file, replaced by each materialization.
     """
 
     base_dir: str
 
     def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
         spec = TABLES[context.definition_metadata["table"]]
+        if not context.has_asset_partitions:
+            lake.write_snapshot(Path(self.base_dir), list(context.asset_key.path), obj)
+            return
         lake.write_partitions(Path(self.base_dir), list(context.asset_key.path), obj, spec, list(context.asset_partition_keys))
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         spec = TABLES[context.upstream_output.definition_metadata["table"]]
+        if not context.has_asset_partitions:
+            return lake.read_snapshot(Path(self.base_dir), list(context.asset_key.path), spec)
         frame, _ = lake.read_partitions(Path(self.base_dir), list(context.asset_key.path), spec, list(context.asset_partition_keys))
         return frame
 

@@ -1,0 +1,80 @@
+"""Inventory guardrails: how many days of stock the products each campaign sells have left.
+
+Campaigns advertise products (a Shopify handle), which are sold as variants (SKUs). A campaign's products are those
+of the orders it is credited with (units weighted by credit); a product's days of cover are the latest available
+and incoming stock of all its variants over their recent daily sales. A campaign is as covered as its least-covered main
+product (one making up at least `main_share` of its attributed units).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+WINDOW_DAYS = 28
+MAIN_SHARE = 0.2
+
+
+def product_of(products: pd.DataFrame) -> dict[str, str]:
+    """SKU → product handle, from the latest products export (a SKU without a handle is its own product)."""
+    known = products.dropna(subset=["sku"]).sort_values("snapshot_date").drop_duplicates("sku", keep="last")
+    return dict(zip(known["sku"], known["handle"].fillna(known["sku"])))
+
+
+def _product(skus: pd.Series, products: dict[str, str]) -> pd.Series:
+    return skus.map(products).fillna(skus)
+
+
+def product_cover(inventory: pd.DataFrame, order_lines: pd.DataFrame, products: dict[str, str], as_of: pd.Timestamp,
+                  window: int = WINDOW_DAYS) -> pd.DataFrame:
+    """Per product: stock at the latest snapshot on or before `as_of` (available plus incoming, all variants and
+    locations), units sold per day over the trailing window, and days of cover."""
+    stock = inventory[inventory["snapshot_date"] <= as_of]
+    latest = stock[stock["snapshot_date"] == stock["snapshot_date"].max()] if len(stock) else stock
+    stock_units = latest["available"].clip(lower=0) + latest["incoming"].fillna(0).clip(lower=0)
+    available = stock_units.groupby(_product(latest["sku"], products)).sum().astype(float)
+    since = as_of - pd.Timedelta(days=window - 1)
+    recent = order_lines[(order_lines["order_date"] >= since) & (order_lines["order_date"] <= as_of)]
+    velocity = recent["quantity"].groupby(_product(recent["sku"], products)).sum().astype(float) / window
+    table = pd.DataFrame({"available": available, "units_per_day": velocity}).fillna({"units_per_day": 0.0})
+    table["days_of_cover"] = np.where(table["available"].fillna(np.inf) <= 0, 0.0,
+                                      table["available"] / table["units_per_day"].where(table["units_per_day"] > 0))
+    table["days_of_cover"] = table["days_of_cover"].fillna(np.inf)
+    table.index.name = "product"
+    return table.reset_index()
+
+
+def campaign_products(credits: pd.DataFrame, order_lines: pd.DataFrame, products: dict[str, str], model: str) -> pd.DataFrame:
+    """Per campaign and product: units attributed under `model` (order units × the campaign's credit) and their share."""
+    mine = credits[(credits["model"] == model) & credits["campaign_id"].notna()]
+    by_order = mine.groupby(["platform", "campaign_id", "order_id"], as_index=False)["credit"].sum()
+    units = by_order.merge(order_lines[["order_id", "sku", "quantity"]], on="order_id")
+    units["units"] = units["credit"] * units["quantity"]
+    units["product"] = _product(units["sku"], products)
+    table = units.groupby(["platform", "campaign_id", "product"], as_index=False)["units"].sum()
+    table["share"] = table["units"] / table.groupby(["platform", "campaign_id"])["units"].transform("sum")
+    return table
+
+
+def campaign_cover(products: pd.DataFrame, cover: pd.DataFrame, main_share: float = MAIN_SHARE) -> pd.DataFrame:
+    """Per campaign: days of cover of its least-covered main product, that product, and its main products out of stock."""
+    main = products[products["share"] >= main_share].merge(cover, on="product", how="left")
+    main["days_of_cover"] = main["days_of_cover"].fillna(np.inf)
+    rows = []
+    for (platform, campaign), group in main.groupby(["platform", "campaign_id"]):
+        worst = group.loc[group["days_of_cover"].idxmin()]
+        rows.append({"platform": platform, "campaign_id": campaign, "days_of_cover": float(worst["days_of_cover"]),
+                     "limiting_product": worst["product"], "out_of_stock": ", ".join(sorted(group.loc[group["days_of_cover"] <= 0, "product"]))})
+    return pd.DataFrame(rows, columns=["platform", "campaign_id", "days_of_cover", "limiting_product", "out_of_stock"])
+
+
+def guardrail(days_of_cover: float, lead_time_days: float, low_stock_days: float) -> tuple[str, float]:
+    """(kind, cap as a multiple of current spend): out of stock → pause; below `low_stock_days` → cap in
+    proportion to the cover left; below the lead time → no scale-up; else none."""
+    if days_of_cover <= 0:
+        return "paused", 0.0
+    if days_of_cover < low_stock_days:
+        return "capped", days_of_cover / low_stock_days
+    if days_of_cover < lead_time_days:
+        return "no scale-up", 1.0
+    return "", np.inf

@@ -1,0 +1,208 @@
+"""Next period's budget per campaign: fit each line's response curve, bound it (±30 % of its 28-day mean, inventory
+guardrails, no extrapolation where the data cannot tell), allocate, bootstrap the uncertainty, shrink toward current
+spend when the gain is uncertain, and say in a sentence why each line lands where it does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ecom_pipeline.budget.allocate import Allocation, _feasible_start, allocate
+from ecom_pipeline.budget.inventory import guardrail
+from ecom_pipeline.budget.response import ResponseCurve, fit_response, refit
+
+OBJECTIVES = ("revenue", "profit", "profit_ltv")
+LINE = ["platform", "campaign_id"]
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    objective: str = "profit"
+    budget: float | None = None          # for the whole horizon; default: the trailing horizon's spend
+    horizon_days: int = 7
+    bound_pct: float = 0.30
+    mode: str = "fixed"                  # or "flexible"
+    target_marginal_return: float = 1.0  # flexible mode: spend while an extra dollar returns at least this
+    ltv_share: float = 0.5               # ρ: share of new customers' predicted LTV margin counted (profit_ltv)
+    lead_time_days: float = 14.0
+    low_stock_days: float = 7.0
+    bootstrap: int = 200
+    min_confidence: float = 0.8
+    history_days: int = 90
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
+        if self.mode not in ("fixed", "flexible"):
+            raise ValueError(f"mode must be fixed or flexible, not {self.mode!r}")
+        if not 0 <= self.bound_pct < 1:
+            raise ValueError(f"bound_pct must be in [0, 1), not {self.bound_pct}")
+        if self.horizon_days < 1 or self.history_days < 14:
+            raise ValueError("horizon_days must be ≥ 1 and history_days ≥ 14")
+
+
+def outcome_panel(performance: pd.DataFrame, model: str, objective: str, ltv_by_channel: dict[str, float], ltv_share: float) -> pd.DataFrame:
+    """Daily spend and outcome per paid campaign under one attribution model: attributed revenue, margin, or margin
+    plus ρ × new customers × the channel's predicted LTV margin per new customer."""
+    paid = performance[(performance["model"] == model) & performance["platform"].notna() & performance["campaign_id"].notna()]
+    if objective == "revenue":
+        outcome = paid["attributed_revenue"]
+    elif objective == "profit":
+        outcome = paid["attributed_margin"]
+    else:
+        outcome = paid["attributed_margin"] + ltv_share * paid["new_customers"] * paid["channel"].map(ltv_by_channel).fillna(0.0)
+    panel = paid.assign(outcome=outcome).groupby(["day", *LINE], as_index=False).agg(
+        campaign_name=("campaign_name", "first"), channel=("channel", "first"), spend=("spend", "sum"), outcome=("outcome", "sum"))
+    return panel
+
+
+def _series(panel: pd.DataFrame, days: pd.DatetimeIndex) -> dict[tuple, pd.DataFrame]:
+    out = {}
+    for key, group in panel.groupby(LINE):
+        out[key] = group.set_index("day")[["spend", "outcome"]].reindex(days, fill_value=0.0)
+    return out
+
+
+def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as_of: pd.Timestamp) -> tuple[pd.DataFrame, dict, dict]:
+    """(one row per campaign, {line: ResponseCurve}, portfolio summary with the bootstrap and warnings)."""
+    days = pd.date_range(as_of - pd.Timedelta(days=config.history_days - 1), as_of, freq="D")
+    series = _series(panel[(panel["day"] >= days[0]) & (panel["day"] <= as_of)], days)
+    names = panel.drop_duplicates(LINE).set_index(LINE)[["campaign_name", "channel"]]
+    cover = cover.set_index(LINE) if len(cover) else pd.DataFrame(columns=["days_of_cover", "limiting_product", "out_of_stock"])
+    lines, curves, warnings = [], {}, []
+    for key, frame in series.items():
+        recent = frame["spend"].iloc[-28:]
+        if recent.sum() <= 0:
+            continue
+        try:
+            curve = fit_response(frame["spend"].to_numpy(), frame["outcome"].to_numpy())
+        except ValueError as error:
+            warnings.append(f"{key[0]} {key[1]}: no response curve ({error}); kept at current spend")
+            curve = None
+        current = float(frame["spend"].iloc[-config.horizon_days:].mean())
+        mean28 = float(recent.mean())
+        lower, upper = (1 - config.bound_pct) * mean28, (1 + config.bound_pct) * mean28
+        bound_note = ""
+        if curve is not None:
+            limit = curve.spend_limit if curve.identifiable else curve.max_spend
+            if limit < upper:
+                upper, bound_note = max(limit, lower), "extrapolation"
+        else:
+            lower = upper = current
+        facts = cover.loc[key] if key in cover.index else None
+        days_of_cover = float(facts["days_of_cover"]) if facts is not None else np.inf
+        kind, factor = guardrail(days_of_cover, config.lead_time_days, config.low_stock_days)
+        if kind:
+            cap = current * factor
+            if cap < upper:
+                upper, bound_note = cap, kind
+            lower = min(lower, upper)
+        lines.append({"platform": key[0], "campaign_id": key[1], "campaign_name": names.loc[key, "campaign_name"], "channel": names.loc[key, "channel"],
+                      "current_daily_spend": current, "mean_daily_spend_28d": mean28, "lower": lower, "upper": upper, "guardrail": kind,
+                      "upper_set_by": bound_note, "days_of_cover": days_of_cover,
+                      "limiting_product": facts["limiting_product"] if facts is not None else None,
+                      "out_of_stock": facts["out_of_stock"] if facts is not None else "", "max_daily_spend_observed": float(frame["spend"].max())})
+        curves[key] = curve
+    if not lines:
+        return pd.DataFrame(), curves, {"warnings": ["no campaign spent in the last 28 days"]}
+    table = pd.DataFrame(lines)
+    fitted = [curves[(p, c)] or _flat(row) for (p, c), row in zip(zip(table["platform"], table["campaign_id"]), table.to_dict("records"))]
+    lower, upper, current = table["lower"].to_numpy(), table["upper"].to_numpy(), table["current_daily_spend"].to_numpy()
+    budget = (config.budget / config.horizon_days) if config.budget is not None else float(current.sum())
+    if config.mode == "fixed" and not (lower.sum() <= budget <= upper.sum()):
+        warnings.append(f"the bounds cannot sum to the budget: {budget:,.2f}/day is outside [{lower.sum():,.2f}, {upper.sum():,.2f}]; "
+                        f"the nearest feasible budget is used")
+    target = config.target_marginal_return if config.mode == "flexible" else 0.0
+    best = allocate(fitted, lower, upper, budget, config.mode, config.target_marginal_return, starts=[current])
+    base = _feasible_start(current, lower, upper, best.budget, config.mode) if config.mode == "fixed" else np.clip(current, lower, upper)
+    spend_counts = config.objective != "revenue"
+    stats = _bootstrap(table, series, fitted, best, base, config, spend_counts)
+    shrink = 1.0
+    if stats["p_improve"] < config.min_confidence:
+        shrink = float(np.clip((stats["p_improve"] - 0.5) / (config.min_confidence - 0.5), 0.0, 1.0))
+    final = base + shrink * (best.spend - base)
+    table["recommended_daily_spend"] = final
+    table["change_pct"] = np.where(current > 0, final / np.where(current > 0, current, 1) - 1, np.nan)
+    table["recommended_period_spend"] = final * config.horizon_days
+    table["expected_outcome_current"] = [float(c.response(x)) for c, x in zip(fitted, current)]
+    table["expected_outcome_recommended"] = [float(c.response(x)) for c, x in zip(fitted, final)]
+    table["marginal_return"] = [float(c.marginal(x)) for c, x in zip(fitted, final)]
+    table["binding"] = best.binding
+    table["beyond_observed"] = final > table["max_daily_spend_observed"] + 1e-6
+    table["recommended_p5"], table["recommended_p95"] = stats.pop("spend_p5"), stats.pop("spend_p95")
+    for column, curve_value in (("curve_form", "form"), ("curve_r2", "r2"), ("identifiable", "identifiable"), ("adstock_theta", "theta")):
+        table[column] = [getattr(curves[(p, c)], curve_value) if curves[(p, c)] else None for p, c in zip(table["platform"], table["campaign_id"])]
+    table["reason"] = [_reason(row, best.lam, config, shrink, stats["p_improve"], target) for row in table.to_dict("records")]
+    gain = float(np.sum(table["expected_outcome_recommended"] - table["expected_outcome_current"]) - (np.sum(final - current) if spend_counts else 0.0))
+    for row in table[table["beyond_observed"]].to_dict("records"):
+        warnings.append(f"{row['campaign_name']}: {row['recommended_daily_spend']:,.2f}/day is beyond the highest daily spend observed ({row['max_daily_spend_observed']:,.2f})")
+    summary = {"budget_per_day": best.budget, "horizon_days": config.horizon_days, "lambda": best.lam, "feasible": bool(best.feasible),
+               "expected_change_per_period": gain * config.horizon_days, "shrink": shrink, "objective": config.objective, "mode": config.mode,
+               "warnings": warnings, **stats}
+    return table, curves, summary
+
+
+def _flat(row: dict) -> ResponseCurve:
+    """A line without a curve: no response, pinned at current spend by its bounds."""
+    return ResponseCurve("power", (0.0, 1.0), 0.0, 0.0, 0, 0.0, row["current_daily_spend"], False)
+
+
+def _bootstrap(table, series, fitted, best: Allocation, base, config: BudgetConfig, spend_counts: bool) -> dict:
+    """Moving-block bootstrap of the residuals (7-day blocks, the same blocks for every line): refit, re-evaluate the
+    recommendation against current spend, and re-allocate."""
+    keys = list(zip(table["platform"], table["campaign_id"]))
+    spend = np.array([series[k]["spend"].to_numpy() for k in keys])
+    residuals = np.array([c.residuals if len(c.residuals) else np.zeros(spend.shape[1]) for c in fitted])
+    fitted_values = np.array([c.fitted if len(c.fitted) else np.zeros(spend.shape[1]) for c in fitted])
+    n, block = spend.shape[1], 7
+    rng = np.random.default_rng(config.seed)
+    changes, allocations = [], []
+    lower, upper = table["lower"].to_numpy(), table["upper"].to_numpy()
+    for _ in range(config.bootstrap):
+        starts = rng.integers(0, max(n - block, 0) + 1, size=int(np.ceil(n / block)))
+        index = np.concatenate([np.arange(s, s + block) for s in starts])[:n]
+        redrawn = [refit(c, spend[i], fitted_values[i] + residuals[i, index]) if len(c.residuals) else c for i, c in enumerate(fitted)]
+        change = sum(float(c.response(x) - c.response(b)) for c, x, b in zip(redrawn, best.spend, base))
+        changes.append(change - (float(np.sum(best.spend - base)) if spend_counts else 0.0))
+        allocations.append(allocate(redrawn, lower, upper, best.budget, config.mode, config.target_marginal_return, starts=[best.spend]).spend)
+    changes = np.array(changes) * config.horizon_days
+    allocations = np.array(allocations) if allocations else np.tile(best.spend, (1, 1))
+    return {"change_p5": float(np.percentile(changes, 5)) if len(changes) else 0.0, "change_p50": float(np.percentile(changes, 50)) if len(changes) else 0.0,
+            "change_p95": float(np.percentile(changes, 95)) if len(changes) else 0.0, "p_improve": float(np.mean(changes > 0)) if len(changes) else 0.0,
+            "bootstrap_draws": len(changes), "spend_p5": np.percentile(allocations, 5, axis=0), "spend_p95": np.percentile(allocations, 95, axis=0)}
+
+
+def _reason(row: dict, lam: float, config: BudgetConfig, shrink: float, p_improve: float, target: float) -> str:
+    """Which bound or guardrail binds, and why, in a sentence or two."""
+    m, pct = row["marginal_return"], f"{config.bound_pct:.0%}"
+    if row["guardrail"] == "paused":
+        text = f"Paused: {row['out_of_stock'] or row['limiting_product']} is out of stock."
+    elif row["binding"] == "upper" and row["upper_set_by"] == "capped":
+        text = (f"Capped at {row['upper']:,.2f}/day: {row['limiting_product']} has {row['days_of_cover']:.1f} days of stock left "
+                f"(under {config.low_stock_days:g}), though an extra dollar would still return {m:.2f}.")
+    elif row["binding"] == "upper" and row["upper_set_by"] == "no scale-up":
+        text = (f"Not scaled up: {row['limiting_product']} has {row['days_of_cover']:.0f} days of stock, less than the "
+                f"{config.lead_time_days:g}-day lead time, though an extra dollar would return {m:.2f}.")
+    elif row["binding"] == "upper" and row["upper_set_by"] == "extrapolation":
+        text = (f"Held at {row['upper']:,.2f}/day, the most the data supports (highest spend seen {row['max_daily_spend_observed']:,.2f}/day); "
+                f"an extra dollar returns {m:.2f}.")
+    elif row["binding"] == "upper":
+        text = f"At its upper bound (+{pct} of its 28-day mean): an extra dollar still returns {m:.2f}, more than the portfolio's {lam:.2f}."
+    elif row["binding"] == "lower":
+        text = f"At its lower bound (−{pct} of its 28-day mean): a dollar here returns {m:.2f}, less than the portfolio's {lam:.2f}."
+    elif config.mode == "flexible":
+        text = f"Spending until an extra dollar returns the target {target:.2f} (here {m:.2f})."
+    else:
+        text = f"Inside its bounds, where an extra dollar returns {m:.2f}, the same as every unconstrained line (λ = {lam:.2f})."
+    if row["guardrail"] and row["guardrail"] != "paused" and row["binding"] != "upper":
+        text += f" Guardrail: {row['guardrail']} ({row['limiting_product']}: {row['days_of_cover']:.0f} days of stock)."
+    if row["identifiable"] is False:
+        text += " Its spend barely varied, so its curve's scale is uncertain: kept within the spend observed."
+    if row["beyond_observed"]:
+        text += f" Beyond the highest daily spend observed ({row['max_daily_spend_observed']:,.2f}): extrapolated."
+    if shrink < 1.0:
+        text += f" Moved only {shrink:.0%} of the way from current spend: P(profit improves) = {p_improve:.0%}."
+    return text
