@@ -121,7 +121,9 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
     spend_counts = config.objective != "revenue"
     stats = _bootstrap(table, series, fitted, best, base, config, spend_counts)
     shrink = 1.0
-    if stats["p_improve"] < config.min_confidence:
+    if np.abs(best.spend - base).max() <= 1e-6 * max(1.0, best.budget):
+        stats["p_improve"] = float("nan")  # nothing moves: there is no gain to be sure of
+    elif stats["p_improve"] < config.min_confidence:
         shrink = float(np.clip((stats["p_improve"] - 0.5) / (config.min_confidence - 0.5), 0.0, 1.0))
     final = base + shrink * (best.spend - base)
     table["recommended_daily_spend"] = final
@@ -178,26 +180,28 @@ def _bootstrap(table, series, fitted, best: Allocation, base, config: BudgetConf
 def _reason(row: dict, lam: float, config: BudgetConfig, shrink: float, p_improve: float, target: float) -> str:
     """Which bound or guardrail binds, and why, in a sentence or two."""
     m, pct = row["marginal_return"], f"{config.bound_pct:.0%}"
+    at_upper = row["recommended_daily_spend"] >= row["upper"] - 1e-6 * max(1.0, row["upper"])
+    binding = "upper" if at_upper and row["upper_set_by"] else row["binding"]
     if row["guardrail"] == "paused":
         text = f"Paused: {row['out_of_stock'] or row['limiting_product']} is out of stock."
-    elif row["binding"] == "upper" and row["upper_set_by"] == "capped":
+    elif binding == "upper" and row["upper_set_by"] == "capped":
         text = (f"Capped at {row['upper']:,.2f}/day: {row['limiting_product']} has {row['days_of_cover']:.1f} days of stock left "
                 f"(under {config.low_stock_days:g}), though an extra dollar would still return {m:.2f}.")
-    elif row["binding"] == "upper" and row["upper_set_by"] == "no scale-up":
+    elif binding == "upper" and row["upper_set_by"] == "no scale-up":
         text = (f"Not scaled up: {row['limiting_product']} has {row['days_of_cover']:.0f} days of stock, less than the "
                 f"{config.lead_time_days:g}-day lead time, though an extra dollar would return {m:.2f}.")
-    elif row["binding"] == "upper" and row["upper_set_by"] == "extrapolation":
+    elif binding == "upper" and row["upper_set_by"] == "extrapolation":
         text = (f"Held at {row['upper']:,.2f}/day, the most the data supports (highest spend seen {row['max_daily_spend_observed']:,.2f}/day); "
                 f"an extra dollar returns {m:.2f}.")
-    elif row["binding"] == "upper":
+    elif binding == "upper":
         text = f"At its upper bound (+{pct} of its 28-day mean): an extra dollar still returns {m:.2f}, more than the portfolio's {lam:.2f}."
-    elif row["binding"] == "lower":
+    elif binding == "lower":
         text = f"At its lower bound (−{pct} of its 28-day mean): a dollar here returns {m:.2f}, less than the portfolio's {lam:.2f}."
     elif config.mode == "flexible":
         text = f"Spending until an extra dollar returns the target {target:.2f} (here {m:.2f})."
     else:
         text = f"Inside its bounds, where an extra dollar returns {m:.2f}, the same as every unconstrained line (λ = {lam:.2f})."
-    if row["guardrail"] and row["guardrail"] != "paused" and row["binding"] != "upper":
+    if row["guardrail"] and row["guardrail"] != "paused" and binding != "upper":
         text += f" Guardrail: {row['guardrail']} ({row['limiting_product']}: {row['days_of_cover']:.0f} days of stock)."
     if row["identifiable"] is False:
         text += " Its spend barely varied, so its curve's scale is uncertain: kept within the spend observed."
