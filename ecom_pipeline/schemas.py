@@ -357,9 +357,77 @@ CHANNEL_PERFORMANCE = TableSpec(
     "model chosen for downstream use (Markov order 1 unless configured).",
 )
 
+CUSTOMER_LTV = TableSpec(
+    name="customer_ltv",
+    columns={
+        "as_of": "date", "customer_key": "string", "acquisition_channel": "string", "first_order_day": "date", "frequency": "int",
+        "recency": "float", "T": "float", "monetary_value": "float", "first_order_margin": "float", "margin_to_date": "float",
+        "p_alive": "float", "expected_purchases_12m": "float", "predicted_clv_revenue": "float", "predicted_clv_margin": "float",
+    },
+    partition_column="",
+    key=("customer_key",),
+    description="One row per customer as of the latest day: acquisition channel, the lifetimes-style summary in days "
+    "(frequency = repeat purchase days, recency, T, mean repeat net sales), margin to date, and the BG/NBD + Gamma-Gamma "
+    "prediction: P(alive), expected purchases in the next 12 months, discounted 12-month value in net sales and in "
+    "contribution margin.",
+)
+
+CHANNEL_LTV = TableSpec(
+    name="channel_ltv",
+    columns={
+        "as_of": "date", "channel": "string", "cohort": "string", "customers": "int", "observed_days": "int", "ltv_30": "float",
+        "ltv_60": "float", "ltv_90": "float", "ltv_180": "float", "ltv_365": "float", "first_order_margin": "float",
+        "spend": "float", "cac": "float", "ltv_cac": "float", "cac_payback_day": "float", "first_order_payback": "float",
+        "predicted_clv_margin": "float",
+    },
+    partition_column="",
+    key=("channel", "cohort"),
+    description="Per acquisition channel and cohort month: customers, realised LTV (cumulative contribution margin per "
+    "customer) at 30/60/90/180/365 days — only once every member is that old — first-order margin, the channel's spend "
+    "that month, new-customer CAC, LTV:CAC at the oldest horizon reached, the day the cohort paid back its CAC, "
+    "first-order payback (first-order margin / CAC) and the predicted 12-month margin per customer still to come.",
+)
+
+RESPONSE_CURVES = TableSpec(
+    name="response_curves",
+    columns={
+        "as_of": "date", "level": "string", "channel": "string", "platform": "string", "campaign_id": "string",
+        "campaign_name": "string", "objective": "string", "model": "string", "form": "string", "param_1": "float",
+        "param_2": "float", "param_3": "float", "adstock_theta": "float", "r2": "float", "days": "int", "spend_cv": "float",
+        "identifiable": "bool", "max_daily_spend": "float", "current_daily_spend": "float", "response_at_current": "float",
+        "marginal_at_current": "float",
+    },
+    partition_column="",
+    key=("level", "channel", "platform", "campaign_id"),
+    description="Per campaign and per channel: daily spend → daily outcome (attributed margin by default) through "
+    "geometric adstock and a Hill curve β·A^κ/(A^κ+K^κ) (param_1..3 = β, K, κ), or the log β·log(1+A/K) or power "
+    "β·A^γ fallback; fit quality, and an identifiability flag where spend barely varied.",
+)
+
+BUDGET_RECOMMENDATIONS = TableSpec(
+    name="budget_recommendations",
+    columns={
+        "as_of": "date", "platform": "string", "campaign_id": "string", "campaign_name": "string", "channel": "string",
+        "current_daily_spend": "float", "mean_daily_spend_28d": "float", "lower": "float", "upper": "float",
+        "recommended_daily_spend": "float", "recommended_period_spend": "float", "change_pct": "float",
+        "recommended_p5": "float", "recommended_p95": "float", "expected_outcome_current": "float",
+        "expected_outcome_recommended": "float", "marginal_return": "float", "binding": "string", "guardrail": "string",
+        "days_of_cover": "float", "limiting_product": "string", "beyond_observed": "bool", "curve_form": "string",
+        "curve_r2": "float", "identifiable": "bool", "reason": "string", "objective": "string", "model": "string",
+        "period_change_p5": "float", "period_change_p50": "float", "period_change_p95": "float", "p_improve": "float",
+    },
+    partition_column="",
+    key=("platform", "campaign_id"),
+    description="Next period's daily spend per campaign that maximises expected profit: within ±30 % of the 28-day mean, "
+    "inventory guardrails (paused when its products are out of stock, capped when stock is low, not scaled up below "
+    "the lead time), never far beyond the spend observed; bootstrap p5/p95 of the recommendation and p5/p50/p95 of the "
+    "period's profit change with P(profit improves); and the reason, in a sentence.",
+)
+
 TABLES = {spec.name: spec for spec in (AD_PERFORMANCE, ORDERS, ORDER_LINES, PRODUCTS, INVENTORY_LEVELS, SHIPMENTS, TOUCHPOINTS, FX_RATES, QUARANTINE,
                                        INGEST_LOG, AD_PERFORMANCE_UNIFIED, ORDERS_ENRICHED, CUSTOMER_JOURNEYS, CONVERSION_PATHS, DAILY_SUMMARY,
-                                       ATTRIBUTION_CREDITS, CHANNEL_PERFORMANCE)}
+                                       ATTRIBUTION_CREDITS, CHANNEL_PERFORMANCE, CUSTOMER_LTV, CHANNEL_LTV, RESPONSE_CURVES,
+                                       BUDGET_RECOMMENDATIONS)}
 
 
 def conform(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:

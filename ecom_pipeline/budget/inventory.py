@@ -2,8 +2,9 @@
 
 Campaigns advertise products (a Shopify handle), which are sold as variants (SKUs). A campaign's products are those
 of the orders it is credited with (units weighted by credit); a product's days of cover are the latest available
-and incoming stock of all its variants over their recent daily sales. A campaign is as covered as its least-covered main
-product (one making up at least `main_share` of its attributed units).
+stock of all its variants over their recent daily sales, and a restock is on its way when any variant has incoming
+units. A campaign is as covered as its least-covered main product (one making up at least `main_share` of its
+attributed units).
 """
 
 from __future__ import annotations
@@ -25,18 +26,28 @@ def _product(skus: pd.Series, products: dict[str, str]) -> pd.Series:
     return skus.map(products).fillna(skus)
 
 
+def primary_locations(inventory: pd.DataFrame) -> list[str]:
+    """The location that holds the most stock over all snapshots: where online orders ship from, unlike a
+    pop-up or retail location whose units the web shop cannot sell."""
+    if inventory.empty or inventory["location"].isna().all():
+        return []
+    return [str(inventory.groupby("location")["available"].sum().idxmax())]
+
+
 def product_cover(inventory: pd.DataFrame, order_lines: pd.DataFrame, products: dict[str, str], as_of: pd.Timestamp,
-                  window: int = WINDOW_DAYS) -> pd.DataFrame:
-    """Per product: stock at the latest snapshot on or before `as_of` (available plus incoming, all variants and
-    locations), units sold per day over the trailing window, and days of cover."""
-    stock = inventory[inventory["snapshot_date"] <= as_of]
+                  window: int = WINDOW_DAYS, locations: list[str] | None = None) -> pd.DataFrame:
+    """Per product: stock available at the latest snapshot on or before `as_of` (all variants, at `locations`: by
+    default the primary location), units incoming, units sold per day over the trailing window, and days of cover."""
+    locations = locations or primary_locations(inventory)
+    stock = inventory[(inventory["snapshot_date"] <= as_of) & (inventory["location"].isin(locations) if locations else True)]
     latest = stock[stock["snapshot_date"] == stock["snapshot_date"].max()] if len(stock) else stock
-    stock_units = latest["available"].clip(lower=0) + latest["incoming"].fillna(0).clip(lower=0)
-    available = stock_units.groupby(_product(latest["sku"], products)).sum().astype(float)
+    owner = _product(latest["sku"], products)
+    available = latest["available"].clip(lower=0).groupby(owner).sum().astype(float)
+    incoming = latest["incoming"].fillna(0).clip(lower=0).groupby(owner).sum().astype(float)
     since = as_of - pd.Timedelta(days=window - 1)
     recent = order_lines[(order_lines["order_date"] >= since) & (order_lines["order_date"] <= as_of)]
     velocity = recent["quantity"].groupby(_product(recent["sku"], products)).sum().astype(float) / window
-    table = pd.DataFrame({"available": available, "units_per_day": velocity}).fillna({"units_per_day": 0.0})
+    table = pd.DataFrame({"available": available, "incoming": incoming, "units_per_day": velocity}).fillna({"units_per_day": 0.0, "incoming": 0.0})
     table["days_of_cover"] = np.where(table["available"].fillna(np.inf) <= 0, 0.0,
                                       table["available"] / table["units_per_day"].where(table["units_per_day"] > 0))
     table["days_of_cover"] = table["days_of_cover"].fillna(np.inf)
@@ -64,17 +75,18 @@ def campaign_cover(products: pd.DataFrame, cover: pd.DataFrame, main_share: floa
     for (platform, campaign), group in main.groupby(["platform", "campaign_id"]):
         worst = group.loc[group["days_of_cover"].idxmin()]
         rows.append({"platform": platform, "campaign_id": campaign, "days_of_cover": float(worst["days_of_cover"]),
-                     "limiting_product": worst["product"], "out_of_stock": ", ".join(sorted(group.loc[group["days_of_cover"] <= 0, "product"]))})
-    return pd.DataFrame(rows, columns=["platform", "campaign_id", "days_of_cover", "limiting_product", "out_of_stock"])
+                     "limiting_product": worst["product"], "out_of_stock": ", ".join(sorted(group.loc[group["days_of_cover"] <= 0, "product"])),
+                     "restock_incoming": bool(worst.get("incoming", 0) > 0)})
+    return pd.DataFrame(rows, columns=["platform", "campaign_id", "days_of_cover", "limiting_product", "out_of_stock", "restock_incoming"])
 
 
-def guardrail(days_of_cover: float, lead_time_days: float, low_stock_days: float) -> tuple[str, float]:
+def guardrail(days_of_cover: float, lead_time_days: float, low_stock_days: float, restock_incoming: bool = False) -> tuple[str, float]:
     """(kind, cap as a multiple of current spend): out of stock → pause; below `low_stock_days` → cap in
-    proportion to the cover left; below the lead time → no scale-up; else none."""
+    proportion to the cover left; below the lead time with no restock on its way → no scale-up; else none."""
     if days_of_cover <= 0:
         return "paused", 0.0
     if days_of_cover < low_stock_days:
         return "capped", days_of_cover / low_stock_days
-    if days_of_cover < lead_time_days:
+    if days_of_cover < lead_time_days and not restock_incoming:
         return "no scale-up", 1.0
     return "", np.inf

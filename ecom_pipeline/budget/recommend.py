@@ -94,7 +94,8 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
             lower = upper = current
         facts = cover.loc[key] if key in cover.index else None
         days_of_cover = float(facts["days_of_cover"]) if facts is not None else np.inf
-        kind, factor = guardrail(days_of_cover, config.lead_time_days, config.low_stock_days)
+        incoming = bool(facts["restock_incoming"]) if facts is not None and "restock_incoming" in facts.index else False
+        kind, factor = guardrail(days_of_cover, config.lead_time_days, config.low_stock_days, incoming)
         if kind:
             cap = current * factor
             if cap < upper:
@@ -188,8 +189,8 @@ def _reason(row: dict, lam: float, config: BudgetConfig, shrink: float, p_improv
         text = (f"Capped at {row['upper']:,.2f}/day: {row['limiting_product']} has {row['days_of_cover']:.1f} days of stock left "
                 f"(under {config.low_stock_days:g}), though an extra dollar would still return {m:.2f}.")
     elif binding == "upper" and row["upper_set_by"] == "no scale-up":
-        text = (f"Not scaled up: {row['limiting_product']} has {row['days_of_cover']:.0f} days of stock, less than the "
-                f"{config.lead_time_days:g}-day lead time, though an extra dollar would return {m:.2f}.")
+        text = (f"Not scaled up: {row['limiting_product']} has {row['days_of_cover']:.0f} days of stock and no restock incoming, "
+                f"less than the {config.lead_time_days:g}-day lead time, though an extra dollar would return {m:.2f}.")
     elif binding == "upper" and row["upper_set_by"] == "extrapolation":
         text = (f"Held at {row['upper']:,.2f}/day, the most the data supports (highest spend seen {row['max_daily_spend_observed']:,.2f}/day); "
                 f"an extra dollar returns {m:.2f}.")

@@ -26,13 +26,14 @@ from dagster import (
     PartitionsDefinition,
     multi_asset,
 )
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
 
 from ecom_pipeline import lake, warehouse
 from ecom_pipeline.defs.metadata import column_schema, preview, table_metadata
 from ecom_pipeline.defs.resources import PipelineSettings, Warehouse
 from ecom_pipeline.defs.attribution_assets import ATTRIBUTION_TABLES
 from ecom_pipeline.defs.marts import MARTS
+from ecom_pipeline.defs.run_days import run_days
+from ecom_pipeline.defs.value_assets import VALUE_TABLES
 from ecom_pipeline.schemas import QUARANTINE, TABLES
 from ecom_pipeline.validation.checks import CheckOutcome, check_names, quarantine_check, spend_anomalies, table_checks
 from ecom_pipeline.validation.quarantine import context_for, hold_back, hold_back_orders
@@ -54,29 +55,20 @@ RAW_ASSETS = {
 }
 # Raw event tables stay in the lake; the warehouse gets the rest, and every mart.
 PUBLISHED = {**{name: table for name, (_, table, _) in RAW_ASSETS.items() if name != "raw_touchpoints"},
-             **{name: spec.name for name, spec in {**MARTS, **ATTRIBUTION_TABLES}.items()}}
-DERIVED = [*MARTS, *ATTRIBUTION_TABLES]
+             **{name: spec.name for name, spec in {**MARTS, **ATTRIBUTION_TABLES, **VALUE_TABLES}.items()}}
+DERIVED = [*MARTS, *ATTRIBUTION_TABLES, *VALUE_TABLES, "budget_report"]
 
 
 def downstream_of_every_run() -> list[AssetKey]:
-    """What any new export refreshes for its days besides its own raw assets: the marts and their warehouse copies."""
-    return [AssetKey(name) for name in DERIVED] + [AssetKey(["warehouse", name]) for name in DERIVED]
+    """What any new export refreshes besides its own raw assets: the marts, attribution, LTV and budget, and their
+    warehouse copies."""
+    return [AssetKey(name) for name in DERIVED] + [AssetKey(["warehouse", name]) for name in DERIVED if name in PUBLISHED]
 
 
 def assets_for_family(family: str) -> list[AssetKey]:
     """The raw assets an export family fills, and their warehouse copies: what a new file must refresh."""
     raw = [name for name, (fam, _, _) in RAW_ASSETS.items() if fam == family]
     return [AssetKey(name) for name in raw] + [AssetKey(["warehouse", name]) for name in raw if name in PUBLISHED]
-
-
-def run_days(tags: dict[str, str]) -> list[str] | None:
-    """The days a run covers, from its partition tags; None for a run without partitions (all days)."""
-    if PARTITION_NAME_TAG in tags:
-        return [tags[PARTITION_NAME_TAG]]
-    if ASSET_PARTITION_RANGE_START_TAG in tags:
-        first, last = date.fromisoformat(tags[ASSET_PARTITION_RANGE_START_TAG]), date.fromisoformat(tags[ASSET_PARTITION_RANGE_END_TAG])
-        return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
-    return None
 
 
 def build_family_asset(family: str, partitions: PartitionsDefinition) -> AssetsDefinition:

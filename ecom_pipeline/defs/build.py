@@ -17,6 +17,7 @@ from ecom_pipeline.defs.assets import build_assets
 from ecom_pipeline.defs.resources import LakeIOManager, PipelineSettings, Warehouse
 from ecom_pipeline.defs.attribution_assets import build_attribution
 from ecom_pipeline.defs.marts import build_marts
+from ecom_pipeline.defs.value_assets import build_value_assets
 from ecom_pipeline.defs.sensors import INGEST_JOB, build_landing_sensor
 from ecom_pipeline.defs.validation_assets import build_validation_asset, rejected_file_job
 from ecom_pipeline.settings import Settings
@@ -26,7 +27,7 @@ from ecom_pipeline.settings import Settings
 def build_definitions(settings: Settings) -> Definitions:
     partitions = DailyPartitionsDefinition(start_date=settings.start_date, timezone=settings.shop_timezone)
     dialect = sa.make_url(settings.warehouse_url).get_backend_name()
-    assets = [*build_assets(partitions, dialect), build_validation_asset(dialect), *build_marts(partitions), *build_attribution(partitions)]
+    assets = [*build_assets(partitions, dialect), build_validation_asset(dialect), *build_marts(partitions), *build_attribution(partitions), *build_value_assets()]
     job = define_asset_job(
         INGEST_JOB,
         selection=AssetSelection.all(),

@@ -68,3 +68,13 @@ def spend_by_channel_month(ads: pd.DataFrame, platform_channels: dict[str, str])
     """Ad spend (reporting currency) per acquisition channel and month."""
     frame = ads.assign(channel=ads["platform"].map(platform_channels).fillna("Paid Other"), cohort=ads["date_day"].dt.to_period("M").astype(str))
     return frame.groupby(["channel", "cohort"], as_index=False)["spend_reporting"].sum().rename(columns={"spend_reporting": "spend"})
+
+
+def with_predictions(table: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """Add the mean predicted 12-month margin per customer still to come, per channel and cohort."""
+    if table.empty:
+        return table.assign(predicted_clv_margin=pd.Series(dtype=float))
+    keyed = customers.assign(channel=customers["acquisition_channel"].fillna("(unknown)"),
+                             cohort=customers["first_order_day"].dt.to_period("M").astype(str))
+    mean = keyed.groupby(["channel", "cohort"])["predicted_clv_margin"].mean().rename("predicted_clv_margin")
+    return table.merge(mean.reset_index(), on=["channel", "cohort"], how="left")

@@ -52,6 +52,9 @@ def test_inventory_guardrails_pause_cap_and_hold_and_say_why():
     assert "days of stock left" in rows.loc["low", "reason"]
     assert rows.loc["short", "recommended_daily_spend"] <= rows.loc["short", "current_daily_spend"] + 1e-6
     assert "less than the 14-day lead time" in rows.loc["short", "reason"]
+    with_restock = cover.assign(restock_incoming=cover["campaign_id"] == "short")
+    table, _, _ = recommend(panel(lines), with_restock, BudgetConfig(bootstrap=5), AS_OF)
+    assert table.set_index("campaign_id").loc["short", "guardrail"] == ""  # a restock is on its way: the lead time does not bind
     assert rows.loc["strong", "recommended_daily_spend"] > rows.loc["strong", "current_daily_spend"]
     # what the guardrails take away cannot all be placed within ±30 %: said, and the nearest feasible budget used
     assert any("cannot sum to the budget" in w for w in summary["warnings"])
@@ -72,18 +75,20 @@ def test_bad_configuration_is_refused():
 
 
 def test_product_cover_and_campaign_cover_by_hand():
-    inventory = pd.DataFrame({"snapshot_date": pd.to_datetime(["2025-06-29", "2025-06-30", "2025-06-30", "2025-06-30"]),
-                              "sku": ["TEE-S", "TEE-S", "TEE-M", "CAP-1"], "available": [99, 10, 18, 0], "incoming": [0, 0, 0, 0]})
+    inventory = pd.DataFrame({"snapshot_date": pd.to_datetime(["2025-06-29", "2025-06-30", "2025-06-30", "2025-06-30", "2025-06-30"]),
+                              "sku": ["TEE-S", "TEE-S", "TEE-M", "CAP-1", "CAP-1"], "location": ["Main", "Main", "Main", "Main", "Pop-up"],
+                              "available": [99, 10, 18, 0, 3], "incoming": [0, 0, 0, 0, 0]})
     lines = pd.DataFrame({"order_id": ["1", "2", "3"], "order_date": pd.to_datetime(["2025-06-20", "2025-06-25", "2025-06-30"]),
                           "sku": ["TEE-S", "TEE-M", "CAP-1"], "quantity": [28, 28, 14]})
     products = {"TEE-S": "tee", "TEE-M": "tee", "CAP-1": "cap"}
     cover = product_cover(inventory, lines, products, AS_OF).set_index("product")
     assert cover.loc["tee", "available"] == 28 and cover.loc["tee", "units_per_day"] == 2 and cover.loc["tee", "days_of_cover"] == 14
-    assert cover.loc["cap", "days_of_cover"] == 0
+    assert cover.loc["tee", "incoming"] == 0
+    assert cover.loc["cap", "days_of_cover"] == 0  # the pop-up's 3 caps are not the web shop's to sell
     credits = pd.DataFrame({"model": "linear", "order_id": ["1", "2", "3"], "platform": "meta", "campaign_id": ["c", "c", "c"], "credit": [1.0, 0.5, 0.1]})
     mine = campaign_products(credits, lines, products, "linear")
     assert mine.set_index("product")["units"].to_dict() == pytest.approx({"tee": 42.0, "cap": 1.4})
     limited = campaign_cover(mine, cover.reset_index()).iloc[0]
     assert limited["limiting_product"] == "tee" and limited["days_of_cover"] == 14  # the cap is under 20 % of its units
     assert guardrail(0, 14, 7) == ("paused", 0.0) and guardrail(3.5, 14, 7) == ("capped", 0.5)
-    assert guardrail(10, 14, 7) == ("no scale-up", 1.0) and guardrail(30, 14, 7)[0] == ""
+    assert guardrail(10, 14, 7) == ("no scale-up", 1.0) and guardrail(30, 14, 7)[0] == "" and guardrail(10, 14, 7, restock_incoming=True)[0] == ""

@@ -1,0 +1,249 @@
+"""LTV and budget in Dagster: `customer_ltv`, `channel_ltv`, `response_curves` + `budget_recommendations`, and the
+HTML `budget_report`. Snapshots as of the run's last day (or the latest day in the lake), computed by `ltv/` and
+`budget/`."""
+
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+from dagster import (
+    AssetExecutionContext,
+    AssetOut,
+    AssetsDefinition,
+    Config,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    Output,
+    asset,
+    multi_asset,
+)
+from pydantic import Field
+
+from ecom_pipeline import lake
+from ecom_pipeline.attribution.credits import DEFAULT_MODEL, MODELS
+from ecom_pipeline.attribution.performance import platform_channel_names
+from ecom_pipeline.budget import report
+from ecom_pipeline.budget.inventory import campaign_cover, campaign_products, product_cover, product_of
+from ecom_pipeline.budget.recommend import BudgetConfig, outcome_panel, recommend
+from ecom_pipeline.budget.response import fit_response
+from ecom_pipeline.defs.run_days import run_days
+from ecom_pipeline.defs.marts import read_table
+from ecom_pipeline.defs.metadata import column_schema, preview
+from ecom_pipeline.defs.resources import PipelineSettings
+from ecom_pipeline.journey.channels import load_grouping
+from ecom_pipeline.ltv.cohorts import cohort_curves, cohort_table, spend_by_channel_month, with_predictions
+from ecom_pipeline.ltv.customers import margin_ratio, predict, rfm_summary
+from ecom_pipeline.ltv.models import fit_bgnbd, fit_gamma_gamma
+from ecom_pipeline.schemas import (
+    AD_PERFORMANCE_UNIFIED, ATTRIBUTION_CREDITS, BUDGET_RECOMMENDATIONS, CHANNEL_LTV, CHANNEL_PERFORMANCE, CUSTOMER_LTV,
+    INVENTORY_LEVELS, ORDER_LINES, ORDERS_ENRICHED, PRODUCTS, RESPONSE_CURVES, TableSpec, conform,
+)
+
+VALUE_TABLES = {"customer_ltv": CUSTOMER_LTV, "channel_ltv": CHANNEL_LTV, "response_curves": RESPONSE_CURVES,
+                "budget_recommendations": BUDGET_RECOMMENDATIONS}
+TOP_LINES = 5
+
+
+class BudgetSettings(Config):
+    """The budget's options, settable in the Launchpad."""
+
+    objective: str = Field(default="profit", description="revenue, profit (contribution margin) or profit_ltv (margin + ltv_share × new customers' predicted LTV margin)")
+    attribution_model: str = Field(default=DEFAULT_MODEL, description=f"the model whose credits the curves are fitted on: {', '.join(MODELS)}")
+    budget: Optional[float] = Field(default=None, description="total budget for the horizon; default: what was spent over the trailing horizon")
+    horizon_days: int = Field(default=7, description="the period the budget covers")
+    bound_pct: float = Field(default=0.30, description="each campaign may move this far from its 28-day mean daily spend")
+    mode: str = Field(default="fixed", description="fixed (spend exactly the budget) or flexible (spend up to it while an extra dollar returns target_marginal_return)")
+    target_marginal_return: float = Field(default=1.0, description="flexible mode: the marginal return where spending stops (1.0 = breakeven on margin)")
+    ltv_share: float = Field(default=0.5, description="profit_ltv: the share of new customers' predicted LTV margin counted (a haircut for prediction risk)")
+    lead_time_days: float = Field(default=14.0, description="no scale-up for a campaign whose products have fewer days of stock than this")
+    low_stock_days: float = Field(default=7.0, description="below this many days of stock a campaign is capped in proportion")
+    bootstrap: int = Field(default=200, description="moving-block bootstrap draws")
+    min_confidence: float = Field(default=0.8, description="below this P(profit improves) the move is shrunk toward current spend")
+    history_days: int = Field(default=90, description="days of history the response curves are fitted on")
+    inventory_locations: str = Field(default="", description="comma-separated inventory locations that fulfil online orders; default: the one holding most stock")
+
+    def core(self) -> BudgetConfig:
+        values = self.model_dump()
+        for name in ("attribution_model", "inventory_locations"):
+            values.pop(name)
+        return BudgetConfig(**values)
+
+
+def _options(spec: TableSpec, group: str) -> dict:
+    return dict(group_name=group, io_manager_key="lake_io_manager",
+                metadata={"table": spec.name, "dagster/column_schema": column_schema(spec)})
+
+
+def as_of_day(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.Timestamp:
+    """The run's last day, else the latest day with enriched orders."""
+    days = run_days(context.run.tags)
+    if days:
+        return pd.Timestamp(days[-1])
+    found = sorted(p.stem for p in (pipeline.settings().lake_dir / "orders_enriched").glob("*.parquet"))
+    if not found:
+        raise Failure(description="no enriched orders yet: materialize orders_enriched first")
+    return pd.Timestamp(found[-1])
+
+
+def _snapshot(pipeline: PipelineSettings, name: str, spec: TableSpec) -> pd.DataFrame:
+    return lake.read_snapshot(pipeline.settings().lake_dir, [name], spec)
+
+
+def build_value_assets() -> list[AssetsDefinition]:
+    @asset(kinds={"pandas", "parquet", "scipy"}, deps=["orders_enriched"], description=CUSTOMER_LTV.description, **_options(CUSTOMER_LTV, "ltv"))
+    def customer_ltv(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
+        as_of = as_of_day(context, pipeline)
+        orders = read_table(pipeline, "orders_enriched", ORDERS_ENRICHED)
+        summary = rfm_summary(orders, as_of)
+        metadata = {"as_of": str(as_of.date()), "customers": len(summary), "repeat_customers": int((summary["frequency"] > 0).sum())}
+        try:
+            bgnbd = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+            gamma_gamma = fit_gamma_gamma(summary["frequency"], summary["monetary_value"])
+            out = predict(summary, bgnbd, gamma_gamma, margin_ratio(orders[orders["order_date"] <= as_of]))
+            metadata.update({"bg_nbd": MetadataValue.json({k: round(v, 4) for k, v in bgnbd.as_dict().items()}),
+                             "gamma_gamma": MetadataValue.json({k: round(v, 4) for k, v in gamma_gamma.as_dict().items()})})
+        except ValueError as error:
+            context.log.warning(f"no LTV prediction as of {as_of.date()}: {error}")
+            out = summary.assign(p_alive=np.nan, expected_purchases_12m=np.nan, predicted_clv_revenue=np.nan, predicted_clv_margin=np.nan)
+            metadata["prediction"] = f"not fitted: {error}"
+        out = conform(out.assign(as_of=as_of), CUSTOMER_LTV)
+        by_channel = out.groupby("acquisition_channel").agg(customers=("customer_key", "size"), p_alive=("p_alive", "mean"),
+                                                            expected_purchases_12m=("expected_purchases_12m", "mean"),
+                                                            predicted_clv_margin=("predicted_clv_margin", "mean")).round(3)
+        context.add_output_metadata({**metadata, "dagster/row_count": len(out), "by_acquisition_channel": MetadataValue.md(by_channel.to_markdown()),
+                                     "preview": preview(out, CUSTOMER_LTV)})
+        return out
+
+    @asset(kinds={"pandas", "parquet"}, deps=["customer_ltv", "orders_enriched", "ad_performance"], description=CHANNEL_LTV.description,
+           **_options(CHANNEL_LTV, "ltv"))
+    def channel_ltv(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
+        as_of = as_of_day(context, pipeline)
+        orders = read_table(pipeline, "orders_enriched", ORDERS_ENRICHED)
+        ads = read_table(pipeline, "ad_performance", AD_PERFORMANCE_UNIFIED)
+        spend = spend_by_channel_month(ads, platform_channel_names(load_grouping(pipeline.channel_grouping or None)))
+        curves = cohort_curves(orders, as_of)
+        table = with_predictions(cohort_table(curves, orders, spend, as_of), _snapshot(pipeline, "customer_ltv", CUSTOMER_LTV))
+        out = conform(table.assign(as_of=as_of), CHANNEL_LTV)
+        context.add_output_metadata({"as_of": str(as_of.date()), "dagster/row_count": len(out),
+                                     "cohort_curves": MetadataValue.md(f"![LTV curves](data:image/png;base64,{report.ltv_chart(curves)})" if len(curves) else "_no cohorts_"),
+                                     "preview": preview(out, CHANNEL_LTV)})
+        return out
+
+    @multi_asset(
+        outs={"response_curves": AssetOut(kinds={"pandas", "parquet", "scipy"}, description=RESPONSE_CURVES.description, **_options(RESPONSE_CURVES, "budget")),
+              "budget_recommendations": AssetOut(kinds={"pandas", "parquet", "scipy"}, description=BUDGET_RECOMMENDATIONS.description,
+                                                 **_options(BUDGET_RECOMMENDATIONS, "budget"))},
+        deps=["channel_performance", "attribution_credits", "customer_ltv", "raw_shopify_inventory", "raw_shopify_order_lines", "raw_shopify_products"],
+        name="budget",
+    )
+    def budget(context: AssetExecutionContext, config: BudgetSettings, pipeline: PipelineSettings):
+        if config.attribution_model not in MODELS:
+            raise Failure(description=f"attribution_model {config.attribution_model!r} is not a model; choose one of {', '.join(MODELS)}")
+        try:
+            settings = config.core()
+        except ValueError as error:
+            raise Failure(description=f"budget config: {error}") from error
+        as_of = as_of_day(context, pipeline)
+        since = (as_of - pd.Timedelta(days=settings.history_days - 1)).date()
+        days = [d.date().isoformat() for d in pd.date_range(since, as_of)]
+        performance = read_table(pipeline, "channel_performance", CHANNEL_PERFORMANCE, days)
+        customers = _snapshot(pipeline, "customer_ltv", CUSTOMER_LTV)
+        recent = customers[customers["first_order_day"] > as_of - pd.Timedelta(days=90)]
+        ltv_by_channel = recent.groupby("acquisition_channel")["predicted_clv_margin"].mean().dropna().to_dict()
+        panel = outcome_panel(performance, config.attribution_model, settings.objective, ltv_by_channel, settings.ltv_share)
+        products = product_of(read_table(pipeline, "raw_shopify_products", PRODUCTS))
+        lines = read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, days[-28:])
+        credits = read_table(pipeline, "attribution_credits", ATTRIBUTION_CREDITS, days[-28:])
+        cover = campaign_cover(campaign_products(credits, lines, products, config.attribution_model),
+                               product_cover(read_table(pipeline, "raw_shopify_inventory", INVENTORY_LEVELS), lines, products, as_of,
+                                             locations=[x.strip() for x in config.inventory_locations.split(",") if x.strip()] or None))
+        table, curves, summary = recommend(panel, cover, settings, as_of)
+        for warning in summary["warnings"]:
+            context.log.warning(warning)
+        curve_rows = _curve_rows(table, curves, panel, settings, as_of)
+        curve_rows = conform(curve_rows.assign(as_of=as_of, objective=settings.objective, model=config.attribution_model), RESPONSE_CURVES)
+        yield Output(curve_rows, output_name="response_curves", metadata={
+            "as_of": str(as_of.date()), "dagster/row_count": len(curve_rows),
+            "unidentifiable": int((~curve_rows["identifiable"].fillna(False).astype(bool)).sum()), "preview": preview(curve_rows, RESPONSE_CURVES)})
+        out = table.assign(as_of=as_of, objective=settings.objective, model=config.attribution_model,
+                           period_change_p5=summary["change_p5"], period_change_p50=summary["change_p50"],
+                           period_change_p95=summary["change_p95"], p_improve=summary["p_improve"]) if len(table) else table
+        out = conform(out, BUDGET_RECOMMENDATIONS)
+        top = out.reindex((out["recommended_daily_spend"] - out["current_daily_spend"]).abs().sort_values(ascending=False).index).head(TOP_LINES)
+        yield Output(out, output_name="budget_recommendations", metadata={
+            "as_of": str(as_of.date()), "dagster/row_count": len(out), "objective": settings.objective, "model": config.attribution_model,
+            "budget_per_day": round(float(summary.get("budget_per_day", 0.0)), 2),
+            "expected_change_per_period": round(float(summary.get("expected_change_per_period", 0.0)), 2),
+            "change_p5_p50_p95": f"{summary.get('change_p5', 0):,.0f} / {summary.get('change_p50', 0):,.0f} / {summary.get('change_p95', 0):,.0f}",
+            "p_improve": float(summary["p_improve"]) if summary.get("p_improve") is not None and not pd.isna(summary.get("p_improve")) else "n/a",
+            "warnings": MetadataValue.md("\n".join(f"- {w}" for w in summary["warnings"]) or "_none_"),
+            "top_moves": MetadataValue.md(top[["campaign_name", "current_daily_spend", "recommended_daily_spend", "reason"]].round(2).to_markdown(index=False) if len(top) else "_none_"),
+        })
+
+    @asset(kinds={"html", "matplotlib"}, deps=["budget_recommendations", "response_curves", "channel_ltv", "channel_performance"], group_name="budget",
+           description="A self-contained HTML report (charts inline) of the budget recommendation: current vs recommended spend per "
+           "campaign and channel, response curves with the current and recommended points, the attribution models compared, LTV "
+           "curves per channel and the guardrails that fired. Written to `<data>/reports/budget_report.html` (and a dated copy).")
+    def budget_report(context: AssetExecutionContext, pipeline: PipelineSettings) -> MaterializeResult:
+        recommendations = _snapshot(pipeline, "budget_recommendations", BUDGET_RECOMMENDATIONS)
+        if recommendations.empty:
+            raise Failure(description="no budget recommendations to report: materialize budget_recommendations first")
+        curves = _snapshot(pipeline, "response_curves", RESPONSE_CURVES)
+        ltv = _snapshot(pipeline, "channel_ltv", CHANNEL_LTV)
+        as_of = recommendations["as_of"].max()
+        days = [d.date().isoformat() for d in pd.date_range(as_of - pd.Timedelta(days=27), as_of)]
+        performance = read_table(pipeline, "channel_performance", CHANNEL_PERFORMANCE, days)
+        cohorts = cohort_curves(read_table(pipeline, "orders_enriched", ORDERS_ENRICHED), as_of)
+        first = recommendations.iloc[0]
+        summary = {"as_of": str(as_of.date()), "objective": first["objective"], "model": first["model"], "mode": "",
+                   "budget_per_day": float(recommendations["recommended_daily_spend"].sum()), "horizon_days": 7,
+                   "expected_change_per_period": float(((recommendations["expected_outcome_recommended"] - recommendations["expected_outcome_current"]).sum()
+                                                        - (0 if first["objective"] == "revenue" else (recommendations["recommended_daily_spend"] - recommendations["current_daily_spend"]).sum())) * 7),
+                   "change_p5": float(first["period_change_p5"]), "change_p50": float(first["period_change_p50"]), "change_p95": float(first["period_change_p95"]),
+                   "p_improve": first["p_improve"], "warnings": [], "history_days": 90}
+        charts = {"campaigns": report.spend_chart(recommendations, "campaign_name"), "channels": report.spend_chart(recommendations, "channel"),
+                  "curves": report.curves_chart(curves, recommendations), "models": report.models_chart(performance), "ltv": report.ltv_chart(cohorts)}
+        text = report.render(recommendations, curves, performance, cohorts, ltv, summary, charts)
+        folder = pipeline.settings().data_dir / "reports"
+        folder.mkdir(parents=True, exist_ok=True)
+        dated = folder / f"budget_report_{as_of.date()}.html"
+        latest = folder / "budget_report.html"
+        for path in (dated, latest):
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        return MaterializeResult(metadata={
+            "path": MetadataValue.path(str(latest)), "dated_copy": MetadataValue.path(str(dated)), "as_of": str(as_of.date()), "bytes": len(text),
+            "spend_per_campaign": MetadataValue.md(f"![spend](data:image/png;base64,{charts['campaigns']})"),
+            "response_curves": MetadataValue.md(f"![curves](data:image/png;base64,{charts['curves']})"),
+        })
+
+    return [customer_ltv, channel_ltv, budget, budget_report]
+
+
+def _curve_rows(table: pd.DataFrame, curves: dict, panel: pd.DataFrame, settings: BudgetConfig, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The fitted campaign curves, and one curve per channel fitted on the channel's summed spend and outcome."""
+    rows = []
+    for record in table.to_dict("records") if len(table) else []:
+        curve = curves.get((record["platform"], record["campaign_id"]))
+        if curve is not None:
+            rows.append(_curve_row(curve, "campaign", record["channel"], record["platform"], record["campaign_id"], record["campaign_name"], record["current_daily_spend"]))
+    days = pd.date_range(as_of - pd.Timedelta(days=settings.history_days - 1), as_of)
+    for channel, group in panel.groupby("channel"):
+        daily = group.groupby("day")[["spend", "outcome"]].sum().reindex(days, fill_value=0.0)
+        try:
+            curve = fit_response(daily["spend"].to_numpy(), daily["outcome"].to_numpy())
+        except ValueError:
+            continue
+        rows.append(_curve_row(curve, "channel", channel, group["platform"].iloc[0], None, None, float(daily["spend"].iloc[-settings.horizon_days:].mean())))
+    return pd.DataFrame(rows)
+
+
+def _curve_row(curve, level, channel, platform, campaign_id, campaign_name, current) -> dict:
+    params = list(curve.params) + [np.nan] * (3 - len(curve.params))
+    return {"level": level, "channel": channel, "platform": platform, "campaign_id": campaign_id, "campaign_name": campaign_name,
+            "form": curve.form, "param_1": params[0], "param_2": params[1], "param_3": params[2], "adstock_theta": curve.theta,
+            "r2": curve.r2, "days": curve.days, "spend_cv": curve.spend_cv, "identifiable": curve.identifiable, "max_daily_spend": curve.max_spend,
+            "current_daily_spend": current, "response_at_current": float(curve.response(current)), "marginal_at_current": float(curve.marginal(current))}
+
