@@ -267,7 +267,28 @@ def print_summary(settings: Settings, days: list[str], seconds: float, success: 
     print(f"warehouse:          {settings.warehouse_url}")
     print(f"archive / rejected: {settings.archive_dir} / {settings.rejected_dir}")
     print(f"Dagster home:       {settings.dagster_home}")
+    report = settings.data_dir / "reports" / "budget_report.html"
+    if report.exists():
+        print(f"budget report:      {report}  (open it in a browser)")
     print("open the UI:        make dev   (then http://127.0.0.1:3000)")
+    print_recommendations(settings)
+
+
+def print_recommendations(settings: Settings, top: int = 5) -> None:
+    """The largest budget moves, as the growth team would read them."""
+    from ecom_pipeline import lake
+    from ecom_pipeline.schemas import BUDGET_RECOMMENDATIONS
+
+    table = lake.read_snapshot(settings.lake_dir, ["budget_recommendations"], BUDGET_RECOMMENDATIONS)
+    if table.empty:
+        return
+    first = table.iloc[0]
+    change = (table["recommended_daily_spend"] - table["current_daily_spend"]).abs()
+    print()
+    print(f"top budget moves as of {first['as_of']:%Y-%m-%d} ({first['objective']}, {first['model']} attribution; "
+          f"expected change over 7 days p5/p50/p95: {first['period_change_p5']:,.0f} / {first['period_change_p50']:,.0f} / {first['period_change_p95']:,.0f}):")
+    for row in table.loc[change.sort_values(ascending=False).index].head(top).to_dict("records"):
+        print(f"  {row['campaign_name'][:28]:<28} {row['platform']:<7} {row['current_daily_spend']:>9,.2f} -> {row['recommended_daily_spend']:>9,.2f} /day  {row['reason']}")
 
 
 if __name__ == "__main__":

@@ -32,8 +32,9 @@ def _objective(curves, x, target: float) -> float:
 
 
 def allocate(curves: list, lower: np.ndarray, upper: np.ndarray, budget: float, mode: str = "fixed",
-             target: float = 1.0, starts: list[np.ndarray] | None = None) -> Allocation:
-    """The best spend per line; `budget` is the total (fixed) or the ceiling (flexible)."""
+             target: float = 1.0, starts: list[np.ndarray] | None = None, only_given_starts: bool = False) -> Allocation:
+    """The best spend per line; `budget` is the total (fixed) or the ceiling (flexible). Several starts guard against
+    the local optima of S-shaped curves; `only_given_starts` (the bootstrap, warm-started at the optimum) skips them."""
     lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
     feasible = lower.sum() <= budget + TOLERANCE and (mode == "flexible" or upper.sum() >= budget - TOLERANCE)
     total = float(np.clip(budget, lower.sum(), upper.sum())) if mode == "fixed" else float(max(budget, lower.sum()))
@@ -50,8 +51,9 @@ def allocate(curves: list, lower: np.ndarray, upper: np.ndarray, budget: float, 
     bounds = list(zip(lower / scale, upper / scale))
     candidates = [_feasible_start(s, lower, upper, total, mode) for s in (starts or [])]
     width = upper - lower
-    candidates += [_feasible_start(lower + width * f, lower, upper, total, mode) for f in (0.5, 0.1, 0.9)]
-    candidates.append(_feasible_start(np.where(width > 0, upper, lower), lower, upper, total, mode))
+    if not (only_given_starts and candidates):
+        candidates += [_feasible_start(lower + width * f, lower, upper, total, mode) for f in (0.5, 0.1, 0.9)]
+        candidates.append(_feasible_start(np.where(width > 0, upper, lower), lower, upper, total, mode))
     best = None
     for start in candidates:
         result = minimize(negative, start / scale, method="SLSQP", bounds=bounds, constraints=constraints,

@@ -68,7 +68,8 @@ def _series(panel: pd.DataFrame, days: pd.DatetimeIndex) -> dict[tuple, pd.DataF
 
 def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as_of: pd.Timestamp) -> tuple[pd.DataFrame, dict, dict]:
     """(one row per campaign, {line: ResponseCurve}, portfolio summary with the bootstrap and warnings)."""
-    days = pd.date_range(as_of - pd.Timedelta(days=config.history_days - 1), as_of, freq="D")
+    first = max(as_of - pd.Timedelta(days=config.history_days - 1), panel["day"].min()) if len(panel) else as_of
+    days = pd.date_range(first, as_of, freq="D")
     series = _series(panel[(panel["day"] >= days[0]) & (panel["day"] <= as_of)], days)
     names = panel.drop_duplicates(LINE).set_index(LINE)[["campaign_name", "channel"]]
     cover = cover.set_index(LINE) if len(cover) else pd.DataFrame(columns=["days_of_cover", "limiting_product", "out_of_stock"])
@@ -140,6 +141,9 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
         table[column] = [getattr(curves[(p, c)], curve_value) if curves[(p, c)] else None for p, c in zip(table["platform"], table["campaign_id"])]
     table["reason"] = [_reason(row, best.lam, config, shrink, stats["p_improve"], target) for row in table.to_dict("records")]
     gain = float(np.sum(table["expected_outcome_recommended"] - table["expected_outcome_current"]) - (np.sum(final - current) if spend_counts else 0.0))
+    if config.mode == "fixed" and spend_counts and best.lam < 1.0 and any(b == "interior" for b in best.binding):
+        warnings.append(f"at the margin every unconstrained campaign returns {best.lam:.2f} per extra dollar, less than the dollar it costs: "
+                        f"a smaller budget (mode=flexible) or counting repeat purchases (objective=profit_ltv) may pay more")
     for row in table[table["beyond_observed"]].to_dict("records"):
         warnings.append(f"{row['campaign_name']}: {row['recommended_daily_spend']:,.2f}/day is beyond the highest daily spend observed ({row['max_daily_spend_observed']:,.2f})")
     summary = {"budget_per_day": best.budget, "horizon_days": config.horizon_days, "lambda": best.lam, "feasible": bool(best.feasible),
@@ -170,7 +174,8 @@ def _bootstrap(table, series, fitted, best: Allocation, base, config: BudgetConf
         redrawn = [refit(c, spend[i], fitted_values[i] + residuals[i, index]) if len(c.residuals) else c for i, c in enumerate(fitted)]
         change = sum(float(c.response(x) - c.response(b)) for c, x, b in zip(redrawn, best.spend, base))
         changes.append(change - (float(np.sum(best.spend - base)) if spend_counts else 0.0))
-        allocations.append(allocate(redrawn, lower, upper, best.budget, config.mode, config.target_marginal_return, starts=[best.spend]).spend)
+        allocations.append(allocate(redrawn, lower, upper, best.budget, config.mode, config.target_marginal_return, starts=[best.spend],
+                                    only_given_starts=True).spend)
     changes = np.array(changes) * config.horizon_days
     allocations = np.array(allocations) if allocations else np.tile(best.spend, (1, 1))
     return {"change_p5": float(np.percentile(changes, 5)) if len(changes) else 0.0, "change_p50": float(np.percentile(changes, 50)) if len(changes) else 0.0,

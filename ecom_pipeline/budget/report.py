@@ -95,7 +95,8 @@ def ltv_chart(cohort_curves: pd.DataFrame) -> str:
         axis.plot(weighted.index, weighted["w"] / weighted["n"], label=channel, linewidth=1.4)
     axis.set_xlabel("days since first order", fontsize=8)
     axis.set_ylabel("cumulative margin per customer", fontsize=8)
-    axis.legend(fontsize=7, frameon=False)
+    if len(cohort_curves):
+        axis.legend(fontsize=7, frameon=False)
     axis.set_title("LTV curves by acquisition channel", fontsize=9)
     return png(figure)
 

@@ -229,7 +229,7 @@ def _curve_rows(table: pd.DataFrame, curves: dict, panel: pd.DataFrame, settings
         curve = curves.get((record["platform"], record["campaign_id"]))
         if curve is not None:
             rows.append(_curve_row(curve, "campaign", record["channel"], record["platform"], record["campaign_id"], record["campaign_name"], record["current_daily_spend"]))
-    days = pd.date_range(as_of - pd.Timedelta(days=settings.history_days - 1), as_of)
+    days = pd.date_range(max(as_of - pd.Timedelta(days=settings.history_days - 1), panel["day"].min()), as_of) if len(panel) else []
     for channel, group in panel.groupby("channel"):
         daily = group.groupby("day")[["spend", "outcome"]].sum().reindex(days, fill_value=0.0)
         try:

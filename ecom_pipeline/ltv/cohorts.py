@@ -13,18 +13,18 @@ HORIZONS = (30, 60, 90, 180, 365)
 
 def cohort_curves(orders: pd.DataFrame, as_of: pd.Timestamp, max_age: int = 365) -> pd.DataFrame:
     """Cumulative contribution margin per acquired customer by days since their first order (0 = the first order's
-    day), per acquisition channel and cohort month — only up to the age every member of the cohort has reached."""
+    day), per acquisition channel and cohort month — only up to the age its youngest member has reached."""
     live = live_orders(orders, as_of)
     first = live.groupby("customer_key")["order_date"].transform("min")
     first_order = live.sort_values("created_timestamp").drop_duplicates("customer_key").set_index("customer_key")
     live = live.assign(age=(live["order_date"] - first).dt.days, cohort=first.dt.to_period("M").astype(str),
                        channel=live["customer_key"].map(first_order["acquisition_channel"]).fillna("(unknown)"))
-    customers = live.drop_duplicates("customer_key").groupby(["channel", "cohort"]).size().rename("customers")
+    members = live.assign(first=first).drop_duplicates("customer_key").groupby(["channel", "cohort"])
+    customers, youngest = members.size().rename("customers"), members["first"].max()
     margin = live[live["age"] <= max_age].groupby(["channel", "cohort", "age"])["contribution_margin"].sum()
     rows = []
     for (channel, cohort), size in customers.items():
-        month_end = pd.Period(cohort, "M").end_time.normalize()
-        observable = min(max_age, int((as_of - month_end).days))
+        observable = min(max_age, int((as_of - youngest[(channel, cohort)]).days))
         if observable < 0:
             continue
         ages = np.arange(observable + 1)

@@ -63,3 +63,13 @@ def test_flexible_budget_stops_where_an_extra_dollar_returns_the_target():
     curves = [curve(300, 100, 1.0), curve(150, 100, 1.0), curve(100, 50, 2.0)]
     result = allocate(curves, np.zeros(3), np.full(3, 300.0), 600.0, mode="flexible", target=1.0, starts=[np.full(3, 100.0)])
     assert result.spend == pytest.approx([np.sqrt(30000) - 100, np.sqrt(15000) - 100, 0.0], abs=0.05)
+
+
+@pytest.mark.parametrize("form, params", [("hill", (50.0, 120.0, 1.6)), ("log", (30.0, 80.0)), ("power", (3.0, 0.6))])
+def test_analytic_jacobians_match_finite_differences(form, params):
+    from ecom_pipeline.budget.response import FORMS, _jacobian
+
+    a, step, log_params = np.array([0.0, 5.0, 50.0, 300.0]), 1e-6, np.log(params)
+    response = lambda p: FORMS[form][0](a, *np.exp(p))
+    numeric = np.column_stack([(response(log_params + step * e) - response(log_params - step * e)) / (2 * step) for e in np.eye(len(params))])
+    assert _jacobian(form, a, np.array(params)) == pytest.approx(numeric, abs=1e-6)

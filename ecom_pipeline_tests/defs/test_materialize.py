@@ -1,8 +1,11 @@
 """A small generated brand through real Dagster runs: row counts against the simulator's own counts."""
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import pandas as pd
 import sqlalchemy as sa
-from dagster import AssetKey, instance_for_test
+from dagster import AssetKey, build_schedule_context, instance_for_test
 
 from ecom_pipeline.cli import materialize_days, register_all
 from ecom_pipeline.ingest import Registry
@@ -98,6 +101,17 @@ def test_generated_brand_materializes_with_the_simulators_counts(small_brand, se
         checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
         assert checks[("attribution_credits", "credits_sum_to_one")]
 
+        # LTV and budget: snapshots as of the run's last day, each campaign with a reason, the report written.
+        assert {"customer_ltv", "channel_ltv", "response_curves", "budget_recommendations"} <= set(counts)
+        with engine.connect() as connection:
+            budget = pd.read_sql(sa.text("select * from budget_recommendations"), connection)
+            ltv = pd.read_sql(sa.text("select channel, customers from channel_ltv"), connection)
+        assert len(budget) == len(truth["campaigns"]) and budget["reason"].str.len().gt(20).all()
+        assert (budget["recommended_daily_spend"] >= 0).all() and str(budget["as_of"].iloc[0])[:10] == days[-1]
+        assert ltv["customers"].sum() == counts["customer_ltv"]
+        report = (settings.data_dir / "reports" / "budget_report.html").read_text()
+        assert report.count("<img") == 5 and "Budget recommendation" in report
+
         # The same days again: the same tables, nothing doubled.
         assert materialize_days(settings, days[0], days[-1], instance=instance).success
         assert row_counts(engine) == counts
@@ -113,3 +127,14 @@ def test_generated_brand_materializes_with_the_simulators_counts(small_brand, se
         failed = performance_run("u_shaped")
         assert not failed.success
         assert "'u_shaped' is not a model; choose one of first_touch" in str(failed.get_step_failure_events()[0].step_failure_data.error)
+
+        # The daily schedule's run (yesterday's partition of every asset) brings LTV and the budget up to that day.
+        defs = build_definitions(settings)
+        schedule = defs.resolve_schedule_def("daily_ingest_schedule")
+        tick = datetime.combine(date.fromisoformat(days[-1]) + timedelta(days=1), time(6, 0), tzinfo=ZoneInfo(settings.shop_timezone))
+        request = schedule.evaluate_tick(build_schedule_context(instance=instance, scheduled_execution_time=tick)).run_requests[0]
+        assert request.partition_key == days[-1]
+        scheduled = defs.resolve_job_def(INGEST_JOB).execute_in_process(instance=instance, partition_key=request.partition_key, tags=request.tags, raise_on_error=False)
+        assert scheduled.success
+        materialized = {e.asset_key.to_user_string() for e in scheduled.get_asset_materialization_events()}
+        assert {"attribution_credits", "customer_ltv", "budget_recommendations", "budget_report", "warehouse/budget_recommendations"} <= materialized
