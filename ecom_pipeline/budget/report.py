@@ -87,12 +87,16 @@ def models_chart(performance: pd.DataFrame) -> str:
 
 
 def ltv_chart(cohort_curves: pd.DataFrame) -> str:
-    """Cumulative margin per acquired customer by days since the first order, per channel (cohorts pooled)."""
+    """Cumulative margin per acquired customer by days since the first order, per channel: cohorts pooled by
+    chain-linking (each day's increment averaged over the cohorts old enough, weighted by size), so a young cohort
+    dropping out does not make the curve jump."""
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=(8, 3.5))
     for channel, group in cohort_curves.groupby("channel"):
-        weighted = group.assign(w=group["ltv"] * group["customers"]).groupby("age").agg(w=("w", "sum"), n=("customers", "sum"))
-        axis.plot(weighted.index, weighted["w"] / weighted["n"], label=channel, linewidth=1.4)
+        group = group.sort_values(["cohort", "age"])
+        step = group["ltv"] - group.groupby("cohort")["ltv"].shift(fill_value=0.0)
+        pooled = group.assign(w=step * group["customers"]).groupby("age").agg(w=("w", "sum"), n=("customers", "sum"))
+        axis.plot(pooled.index, (pooled["w"] / pooled["n"]).cumsum(), label=channel, linewidth=1.4)
     axis.set_xlabel("days since first order", fontsize=8)
     axis.set_ylabel("cumulative margin per customer", fontsize=8)
     if len(cohort_curves):
