@@ -9,7 +9,7 @@ import pytest
 
 from ecom_pipeline.budget.inventory import campaign_cover, product_cover, product_of
 from ecom_pipeline.budget.recommend import BudgetConfig, recommend
-from ecom_pipeline.budget.response import adstock, hill, hill_slope
+from ecom_pipeline.budget.response import adstock, fit_response, hill, hill_slope
 from ecom_pipeline.cli import register_all
 from ecom_pipeline.ingest import Registry
 from ecom_pipeline.profit.marketing import unify_ads
@@ -92,3 +92,22 @@ def test_a_campaign_whose_products_are_out_of_stock_is_not_scaled_up(brand):
     assert (affected["recommended_daily_spend"] == 0).all() and affected["reason"].str.startswith("Paused").all()
     low = out[(out["days_of_cover"] > 0) & (out["days_of_cover"] < 14)]
     assert (low["recommended_daily_spend"] <= low["current_daily_spend"] + 1e-6).all()
+
+
+def test_curves_fitted_on_the_brands_spend_recover_its_true_curves_where_spend_varied(brand):
+    """Stated tolerance: for campaigns whose daily spend varied with a coefficient of variation of at least 0.3 and
+    that bring at least 5 orders a day (Poisson noise on fewer drowns the curve), the fitted curve is within 15 % (of
+    the true curve's top) of the simulator's curve across the middle 80 % of the spend observed."""
+    truth, ads, *_ = brand
+    panel, curves = true_panel(truth, ads)
+    checked = 0
+    for (platform, campaign), group in panel.groupby(["platform", "campaign_id"]):
+        fitted = fit_response(group["spend"].to_numpy(), group["outcome"].to_numpy())
+        if fitted.spend_cv < 0.3 or group["outcome"].mean() < 5 * MARGIN_PER_ORDER:
+            continue
+        true = curves[(platform, campaign)]
+        grid = np.linspace(*np.percentile(group["spend"], [10, 90]), 9)
+        expected = MARGIN_PER_ORDER * hill(grid, true["beta"], true["K"], true["kappa"])
+        assert np.abs(fitted.response(grid) - expected).max() < 0.15 * expected.max(), campaign
+        checked += 1
+    assert checked >= 2
