@@ -255,9 +255,10 @@ class _Simulation:
         p = rng.beta(g["a"], g["b"], size=n)
         for key, values in (("lam", lam), ("p", p), ("first_day", np.full(n, t)), ("acq_channel", drivers)):
             self.customers[key].append(values)
-        # BG/NBD: after each purchase the customer drops out with probability p; while active, purchases
-        # arrive as a Poisson process with rate lam. Draw every future repeat purchase now.
-        repeats = np.minimum(rng.geometric(np.clip(p, 1e-6, 1.0)) - 1, 200)
+        # BG/NBD: while active, purchases arrive as a Poisson process with rate lam; after each repeat purchase
+        # (not the first one: BG/NBD, unlike MBG/NBD) the customer drops out with probability p, so the repeats
+        # before dropping out are geometric on 1, 2, ... Draw every future repeat purchase now.
+        repeats = np.minimum(rng.geometric(np.clip(p, 1e-6, 1.0)), 200)
         who = np.repeat(np.arange(n), repeats)
         gaps = rng.exponential(1.0 / np.maximum(lam[who], 1e-9))
         starts = np.repeat(np.cumsum(repeats) - repeats, repeats)
