@@ -161,6 +161,7 @@ def build_value_assets() -> list[AssetsDefinition]:
         table, curves, summary = recommend(panel, cover, settings, as_of)
         for warning in summary["warnings"]:
             context.log.warning(warning)
+        _write_summary(pipeline, {**summary, "as_of": str(as_of.date()), "model": config.attribution_model, "history_days": settings.history_days})
         curve_rows = _curve_rows(table, curves, panel, settings, as_of)
         curve_rows = conform(curve_rows.assign(as_of=as_of, objective=settings.objective, model=config.attribution_model), RESPONSE_CURVES)
         yield Output(curve_rows, output_name="response_curves", metadata={
@@ -195,13 +196,7 @@ def build_value_assets() -> list[AssetsDefinition]:
         days = [d.date().isoformat() for d in pd.date_range(as_of - pd.Timedelta(days=27), as_of)]
         performance = read_table(pipeline, "channel_performance", CHANNEL_PERFORMANCE, days)
         cohorts = cohort_curves(read_table(pipeline, "orders_enriched", ORDERS_ENRICHED), as_of)
-        first = recommendations.iloc[0]
-        summary = {"as_of": str(as_of.date()), "objective": first["objective"], "model": first["model"], "mode": "",
-                   "budget_per_day": float(recommendations["recommended_daily_spend"].sum()), "horizon_days": 7,
-                   "expected_change_per_period": float(((recommendations["expected_outcome_recommended"] - recommendations["expected_outcome_current"]).sum()
-                                                        - (0 if first["objective"] == "revenue" else (recommendations["recommended_daily_spend"] - recommendations["current_daily_spend"]).sum())) * 7),
-                   "change_p5": float(first["period_change_p5"]), "change_p50": float(first["period_change_p50"]), "change_p95": float(first["period_change_p95"]),
-                   "p_improve": first["p_improve"], "warnings": [], "history_days": 90}
+        summary = _read_summary(pipeline)
         charts = {"campaigns": report.spend_chart(recommendations, "campaign_name"), "channels": report.spend_chart(recommendations, "channel"),
                   "curves": report.curves_chart(curves, recommendations), "models": report.models_chart(performance), "ltv": report.ltv_chart(cohorts)}
         text = report.render(recommendations, curves, performance, cohorts, ltv, summary, charts)
@@ -220,6 +215,29 @@ def build_value_assets() -> list[AssetsDefinition]:
         })
 
     return [customer_ltv, channel_ltv, budget, budget_report]
+
+
+def _summary_path(pipeline: PipelineSettings):
+    return lake.snapshot_path(pipeline.settings().lake_dir, ["budget_recommendations"]).with_name("summary.json")
+
+
+def _write_summary(pipeline: PipelineSettings, summary: dict) -> None:
+    """The portfolio-level facts of the recommendation (budget, λ, bootstrap, warnings) beside its snapshot."""
+    import json
+
+    plain = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in summary.items() if not isinstance(v, np.ndarray)}
+    path = _summary_path(pipeline)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(plain, indent=1, default=float))
+
+
+def _read_summary(pipeline: PipelineSettings) -> dict:
+    import json
+
+    path = _summary_path(pipeline)
+    if not path.exists():
+        raise Failure(description="no budget summary: materialize budget_recommendations first")
+    return json.loads(path.read_text())
 
 
 def _curve_rows(table: pd.DataFrame, curves: dict, panel: pd.DataFrame, settings: BudgetConfig, as_of: pd.Timestamp) -> pd.DataFrame:
