@@ -28,7 +28,7 @@ test: install
 ## make dev: the Dagster UI (and daemon: sensor + schedule) on the same data, at http://127.0.0.1:3000
 dev: install
 	mkdir -p $(DAGSTER_HOME) $(DATA_DIR)/landing
-	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/ecom-pipeline home >/dev/null
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 ## make bench-attribution: 1M path rows through every model; times the GPL-3 ChannelAttribution package too, in its own

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from datetime import date
@@ -47,7 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     ltv.add_argument("summary", type=Path, help="CSV with frequency, recency, T and optionally monetary_value (lifetimes conventions)")
     ltv.add_argument("--json", action="store_true", help="print one JSON object")
 
+    commands.add_parser("home", help="write the Dagster home's dagster.yaml for this data directory (SQLite, or PostgreSQL with $ECOM_PIPELINE_POSTGRES_URL) and print its path")
+
     args = parser.parse_args(argv)
+    if args.command == "home":
+        settings = load_settings()
+        prepare_environment(settings)
+        print(settings.dagster_home)
+        return 0
     if args.command == "ltv-fit":
         return _ltv_fit(args)
     if args.command == "attribute":
@@ -132,14 +138,15 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def prepare_environment(settings: Settings) -> None:
-    """Point Dagster and the definitions at this data directory, with the project's dagster.yaml."""
+    """Point Dagster and the definitions at this data directory, with the project's dagster.yaml (PostgreSQL
+    storage when ECOM_PIPELINE_POSTGRES_URL is set)."""
+    from ecom_pipeline.instance import write_dagster_yaml
+
     settings.ensure_dirs()
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     os.environ[DATA_DIR_ENV] = str(settings.data_dir)
     os.environ[LANDING_DIR_ENV] = str(settings.landing_dir)
-    template = PROJECT_ROOT / "dagster.yaml"
-    if template.exists():
-        shutil.copyfile(template, settings.dagster_home / "dagster.yaml")
+    write_dagster_yaml(settings.dagster_home)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ CHANNEL_GROUPING_ENV = "ECOM_PIPELINE_CHANNEL_GROUPING"
 PAYMENT_FEES_ENV = "ECOM_PIPELINE_PAYMENT_FEES"
 DEFAULT_COGS_RATE_ENV = "ECOM_PIPELINE_DEFAULT_COGS_RATE"
 ORDER_TOLERANCE_ENV = "ECOM_PIPELINE_ORDER_TOLERANCE"
+POSTGRES_URL_ENV = "ECOM_PIPELINE_POSTGRES_URL"  # one switch: Dagster's instance and the warehouse on PostgreSQL
 
 DEFAULT_START_DATE = "2024-01-01"
 
@@ -93,11 +94,21 @@ class Settings:
             path.mkdir(parents=True, exist_ok=True)
 
 
+def warehouse_url_for(postgres_url: str | None) -> str | None:
+    """The SQLAlchemy URL of a `postgresql://` server URL, with the psycopg2 driver named (None without one)."""
+    if not postgres_url:
+        return None
+    scheme, _, rest = postgres_url.partition("://")
+    if scheme not in ("postgres", "postgresql", "postgresql+psycopg2"):
+        raise ValueError(f"{POSTGRES_URL_ENV} must be a postgresql:// URL, not {scheme}://…")
+    return f"postgresql+psycopg2://{rest}"
+
+
 def load_settings(data_dir: str | os.PathLike | None = None, landing_dir: str | os.PathLike | None = None) -> Settings:
     """Settings from explicit arguments, then environment variables, then defaults (`./data`)."""
     data = Path(data_dir or os.environ.get(DATA_DIR_ENV) or "data").resolve()
     landing = Path(landing_dir or os.environ.get(LANDING_DIR_ENV) or data / "landing").resolve()
-    url = os.environ.get(WAREHOUSE_URL_ENV) or f"sqlite:///{data / 'warehouse.sqlite'}"
+    url = os.environ.get(WAREHOUSE_URL_ENV) or warehouse_url_for(os.environ.get(POSTGRES_URL_ENV)) or f"sqlite:///{data / 'warehouse.sqlite'}"
     start = os.environ.get(START_DATE_ENV) or DEFAULT_START_DATE
     date.fromisoformat(start)  # fail early on a malformed start date
     return Settings(

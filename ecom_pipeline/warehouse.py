@@ -42,13 +42,21 @@ def publish(engine: sa.Engine, name: str, spec: TableSpec, frame: pd.DataFrame, 
     """Replace `days` of table `name` with `frame`'s rows (which must all fall on those days), or the whole
     table when `days` is None; returns rows written."""
     table = table_for(name, spec, sa.MetaData())
-    table.create(engine, checkfirst=True)
+    try:
+        table.create(engine, checkfirst=True)
+    except sa.exc.DBAPIError:
+        if not sa.inspect(engine).has_table(name):  # else another run created it a moment before us
+            raise
     columns = _columns(frame, spec, table, engine.dialect)
     insert = table.insert().compile(dialect=engine.dialect)
     positional = engine.dialect.paramstyle in ("qmark", "format", "numeric")
     names = list(spec.columns)
     rows = list(zip(*columns)) if positional else [dict(zip(names, values)) for values in zip(*columns)]
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Two runs replacing the same rows at once: the second waits, then deletes what the first committed
+            # (without the lock its DELETE would not see the first's new rows, and both sets would stay).
+            connection.execute(sa.text(f'LOCK TABLE "{name}" IN SHARE ROW EXCLUSIVE MODE'))
         if days is None:
             connection.execute(sa.delete(table))
         day_values = [date.fromisoformat(d) for d in days or []]

@@ -43,3 +43,30 @@ def settings(tmp_path) -> Settings:
 
 def load_truth(folder: Path) -> dict:
     return json.loads((folder / "ground_truth.json").read_text())
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty PostgreSQL database for one test (postgresql:// URL), dropped afterwards.
+
+    Needs a server at $ECOM_PIPELINE_TEST_POSTGRES_URL (`eval "$(bash .ci/postgres.sh start)"` starts one); without
+    it the test skips — unless $ECOM_PIPELINE_REQUIRE_POSTGRES is set, as in CI, where it fails."""
+    import os
+    import uuid
+
+    import sqlalchemy as sa
+
+    server = os.environ.get("ECOM_PIPELINE_TEST_POSTGRES_URL")
+    if not server:
+        reason = "no PostgreSQL server: set ECOM_PIPELINE_TEST_POSTGRES_URL (eval \"$(bash .ci/postgres.sh start)\")"
+        if os.environ.get("ECOM_PIPELINE_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"ecom_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server.replace("postgresql://", "postgresql+psycopg2://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield server.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
