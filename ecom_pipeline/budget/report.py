@@ -142,3 +142,11 @@ table.t td:last-child{{text-align:left}} .kpi{{display:inline-block;margin-right
 {_table(ltv[ltv_columns]) if len(ltv) else ''}
 <p style="color:#777;font-size:.75rem">ecom_pipeline · spend and margin in the shop's reporting currency · curves fitted on the last
 {summary.get('history_days', '')} days</p></body></html>"""
+
+
+def empty(warnings: list[str]) -> str:
+    """The report before any campaign has spent: what is missing, rather than a failed run."""
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Budget report</title></head><body>"
+            f"<h1>Budget recommendation</h1><p>No campaign spent in the last 28 days: land Meta, Google or TikTok ad reports "
+            f"and the next run recommends a budget.</p><ul>{items}</ul></body></html>")
