@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import io
-
 import pandas as pd
 from dagster import MetadataValue, TableColumn, TableSchema
 
+from ecom_pipeline.budget.report import _pyplot as pyplot, png
 from ecom_pipeline.privacy import neutralise
 from ecom_pipeline.schemas import TableSpec
 
@@ -48,19 +46,4 @@ def table_metadata(frame: pd.DataFrame, spec: TableSpec, days: list[str], source
 
 def png_markdown(figure, alt: str) -> str:
     """A matplotlib figure as an inline PNG in markdown (the UI renders it in the metadata panel); closes it."""
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(figure)
-    return f"![{alt}](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()})"
-
-
-def pyplot():
-    """matplotlib's pyplot on the non-interactive backend (assets run without a display)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return f"![{alt}](data:image/png;base64,{png(figure)})"
