@@ -9,6 +9,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from ecom_pipeline.backfill import DAYS_PER_RUN, day_ranges
 from ecom_pipeline.settings import DATA_DIR_ENV, LANDING_DIR_ENV, Settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="ingest the landing folder and materialize every asset for every day present")
     run.add_argument("--landing", type=Path, default=None, help=f"landing folder (default DATA_DIR/landing or ${LANDING_DIR_ENV})")
     run.add_argument("--data-dir", type=Path, default=None, help=f"where all state lives (default ./data or ${DATA_DIR_ENV})")
+    run.add_argument("--days-per-run", type=int, default=DAYS_PER_RUN,
+                     help=f"cut the backfill into runs of at most this many days, bounding memory (default {DAYS_PER_RUN})")
     run.add_argument("--sample-if-empty", action="store_true", help="generate the sample brand first when nothing was ever landed")
 
     check = commands.add_parser("check-file", help="why was my file rejected? parse and validate one file without touching the lake")
@@ -176,7 +179,7 @@ def _run(args: argparse.Namespace) -> int:
     manifests = registry.manifest_names()
     warm_up.join()
     run_started = time.monotonic()
-    result = materialize_days(settings, days[0], days[-1], families={r.family for r in registry.all()})
+    result = materialize_days(settings, days[0], days[-1], families={r.family for r in registry.all()}, days_per_run=args.days_per_run)
     print(f"ingest_job over {len(days)} days took {time.monotonic() - run_started:.1f} s")
     if result.success and manifests:
         registry.mark_materialized_through(manifests[-1])
@@ -233,31 +236,43 @@ def report_rejections(rejections: list, instance=None) -> None:
             )
 
 
-def materialize_days(settings: Settings, first: str, last: str, instance=None, families: set[str] | None = None):
-    """One run of the ingest job over [first, last], recorded in the Dagster instance (the data directory's).
-    With `families`, only the raw assets of those export families (and everything downstream) run."""
+def materialize_days(settings: Settings, first: str, last: str, instance=None, families: set[str] | None = None,
+                     days_per_run: int = DAYS_PER_RUN):
+    """Runs of the ingest job over [first, last], recorded in the Dagster instance (the data directory's): one run per
+    range of at most `days_per_run` days, oldest first, the snapshot assets (LTV, budget, validation tables) only in
+    the last. With `families`, only the raw assets of those export families (and everything downstream) run.
+    Returns the last run's result; a failed run stops the rest."""
     from contextlib import nullcontext
 
     from dagster import DagsterInstance
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+    from ecom_pipeline.defs.assets import assets_for_family, downstream_of_every_run, snapshot_keys
     from ecom_pipeline.defs.build import INGEST_JOB, build_definitions
 
-    from ecom_pipeline.defs.assets import assets_for_family, downstream_of_every_run
-
-    job = build_definitions(settings).resolve_job_def(INGEST_JOB)
-    selection = None
-    if families is not None:
+    definitions = build_definitions(settings)
+    job = definitions.resolve_job_def(INGEST_JOB)
+    if families is None:
+        selection = list(definitions.resolve_asset_graph().get_all_asset_keys())
+    else:
         from dagster import AssetKey
 
         selection = [key for family in sorted(families) for key in assets_for_family(family)]
         selection += [AssetKey("quarantine"), AssetKey("ingest_log"), *downstream_of_every_run()]
+    ranges = day_ranges(first, last, days_per_run)
+    daily = [key for key in selection if key not in snapshot_keys()]
     with (nullcontext(instance) if instance is not None else DagsterInstance.get()) as instance:
-        return job.execute_in_process(
-            instance=instance, raise_on_error=False, asset_selection=selection,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last, "ecom_pipeline/launched_by": "cli"},
-        )
+        for start, end in ranges:
+            result = job.execute_in_process(
+                instance=instance, raise_on_error=False, asset_selection=selection if (start, end) == ranges[-1] else daily,
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                tags={ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end, "ecom_pipeline/launched_by": "cli"},
+            )
+            if len(ranges) > 1:
+                print(f"  run {start} .. {end}: {'succeeded' if result.success else 'FAILED'}", flush=True)
+            if not result.success:
+                break
+        return result
 
 
 def print_summary(settings: Settings, days: list[str], seconds: float, success: bool) -> None:

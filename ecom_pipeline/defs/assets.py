@@ -57,12 +57,19 @@ RAW_ASSETS = {
 PUBLISHED = {**{name: table for name, (_, table, _) in RAW_ASSETS.items() if name != "raw_touchpoints"},
              **{name: spec.name for name, spec in {**MARTS, **ATTRIBUTION_TABLES, **VALUE_TABLES}.items()}}
 DERIVED = [*MARTS, *ATTRIBUTION_TABLES, *VALUE_TABLES, "budget_report"]
+# Computed from all history at once rather than per day: a backfill cut into several runs needs them only in its last.
+SNAPSHOTS = ["quarantine", "ingest_log", *VALUE_TABLES, "budget_report"]
 
 
 def downstream_of_every_run() -> list[AssetKey]:
     """What any new export refreshes besides its own raw assets: the marts, attribution, LTV and budget, and their
     warehouse copies."""
     return [AssetKey(name) for name in DERIVED] + [AssetKey(["warehouse", name]) for name in DERIVED if name in PUBLISHED]
+
+
+def snapshot_keys() -> set[AssetKey]:
+    """The unpartitioned assets and their warehouse copies."""
+    return {AssetKey(name) for name in SNAPSHOTS} | {AssetKey(["warehouse", name]) for name in SNAPSHOTS if name in PUBLISHED}
 
 
 def assets_for_family(family: str) -> list[AssetKey]:

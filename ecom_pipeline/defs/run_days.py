@@ -4,7 +4,6 @@ from datetime import date, timedelta
 
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
 
-
 def run_days(tags: dict[str, str]) -> list[str] | None:
     """The days a run covers, from its partition tags; None for a run without partitions (all days)."""
     if PARTITION_NAME_TAG in tags:

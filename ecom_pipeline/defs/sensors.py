@@ -18,7 +18,8 @@ from dagster import (
 )
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from ecom_pipeline.defs.assets import assets_for_family, downstream_of_every_run
+from ecom_pipeline.backfill import day_ranges
+from ecom_pipeline.defs.assets import assets_for_family, downstream_of_every_run, snapshot_keys
 from ecom_pipeline.defs.resources import PipelineSettings
 from ecom_pipeline.defs.validation_assets import REJECTED_FILE_JOB, rejected_run_config
 from ecom_pipeline.ingest import Registration, Rejection, scan_landing
@@ -27,19 +28,21 @@ INGEST_JOB = "ingest_job"
 
 
 def run_requests_for(registration: Registration, partitions: PartitionsDefinition, first: str, last: str) -> list[RunRequest]:
-    """One run per contiguous range of covered days (clipped to the partitions that exist), keyed by content hash."""
+    """One run per contiguous range of covered days (clipped to the partitions that exist, cut into runs of at most
+    DAYS_PER_RUN days), keyed by content hash."""
+    clipped = [(max(start, first), min(end, last)) for start, end in registration.ranges()]
+    parts = [part for start, end in clipped if start <= end for part in day_ranges(start, end)]
+    tags = {"ecom_pipeline/source_file": registration.original_name[:200], "ecom_pipeline/family": registration.family}
+    selection = [*assets_for_family(registration.family), AssetKey("quarantine"), AssetKey("ingest_log"), *downstream_of_every_run()]
+    daily = [key for key in selection if key not in snapshot_keys()]
     requests = []
-    for start, end in registration.ranges():
-        start, end = max(start, first), min(end, last)
-        if start > end:
-            continue
-        tags = {"ecom_pipeline/source_file": registration.original_name[:200], "ecom_pipeline/family": registration.family}
-        selection = [*assets_for_family(registration.family), AssetKey("quarantine"), AssetKey("ingest_log"), *downstream_of_every_run()]
+    for start, end in parts:
+        keys = selection if (start, end) == parts[-1] else daily  # LTV and budget once, after the file's last days
         if start == end:
             request = RunRequest(run_key=f"{registration.file_hash}:{start}", partition_key=start, job_name=INGEST_JOB,
-                                 asset_selection=selection, tags=tags)
+                                 asset_selection=keys, tags=tags)
         else:
-            request = RunRequest(run_key=f"{registration.file_hash}:{start}:{end}", asset_selection=selection, job_name=INGEST_JOB,
+            request = RunRequest(run_key=f"{registration.file_hash}:{start}:{end}", asset_selection=keys, job_name=INGEST_JOB,
                                  tags={**tags, ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end})
         requests.append(request)
     return requests

@@ -112,9 +112,14 @@ def test_generated_brand_materializes_with_the_simulators_counts(small_brand, se
         report = (settings.data_dir / "reports" / "budget_report.html").read_text()
         assert report.count("<img") == 5 and "Budget recommendation" in report
 
-        # The same days again: the same tables, nothing doubled.
-        assert materialize_days(settings, days[0], days[-1], instance=instance).success
+        # The same days again, cut into runs of at most 5 days: the same tables, nothing doubled; LTV and budget
+        # (computed from all history) are refreshed once, by the last run.
+        ltv_before = len(instance.fetch_materializations(AssetKey("customer_ltv"), limit=100).records)
+        runs_before = len(instance.get_run_records())
+        assert materialize_days(settings, days[0], days[-1], instance=instance, days_per_run=5).success
         assert row_counts(engine) == counts
+        assert len(instance.get_run_records()) - runs_before == -(-len(days) // 5)
+        assert len(instance.fetch_materializations(AssetKey("customer_ltv"), limit=100).records) == ltv_before + 1
 
         # The default model is Launchpad config; a model that does not exist fails the run with the list of models.
         job = build_definitions(settings).resolve_job_def(INGEST_JOB)

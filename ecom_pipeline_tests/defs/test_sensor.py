@@ -110,3 +110,17 @@ def test_a_corrected_file_dropped_after_a_rejection_just_works(settings):
     _drop(settings, "meta.csv", META)  # the corrected export, same name
     second = _tick(settings, first.cursor)
     assert [r.job_name for r in second.run_requests] == ["ingest_job"]
+
+
+def test_an_export_longer_than_a_month_becomes_runs_of_at_most_a_month_oldest_first(settings):
+    header, row = META.splitlines()[0], "2025-06-01,2025-08-09,{day},A,1,10.00,100"
+    days = [f"2025-{month:02d}-{d:02d}" for month, last in ((6, 30), (7, 31), (8, 9)) for d in range(1, last + 1)]
+    _drop(settings, "meta-70-days.csv", "\n".join([header, *(row.format(day=day) for day in days)]) + "\n")
+    requests = _tick(settings).run_requests
+    spans = [(r.tags[ASSET_PARTITION_RANGE_START_TAG], r.tags[ASSET_PARTITION_RANGE_END_TAG]) for r in requests]
+    assert spans == [("2025-06-01", "2025-07-01"), ("2025-07-02", "2025-08-01"), ("2025-08-02", "2025-08-09")]
+    assert len({r.run_key for r in requests}) == 3
+    # LTV and budget are computed from all history: only the last run refreshes them.
+    snapshots = {AssetKey("customer_ltv"), AssetKey("budget_recommendations"), AssetKey(["warehouse", "budget_recommendations"])}
+    assert [bool(snapshots & set(r.asset_selection)) for r in requests] == [False, False, True]
+    assert {AssetKey("raw_meta_ads"), AssetKey("attribution_credits")} <= set(requests[0].asset_selection)
