@@ -60,7 +60,7 @@ def check_file(path: Path, settings: Settings) -> FileReport:
         return report
     try:
         report.source, report.encoding = detect(raw)
-        result = parse_bytes(raw, name=path.name, mtime=path.stat().st_mtime, default_currency=settings.shop_currency)
+        result = parse_bytes(raw, name=path.name, mtime=path.stat().st_mtime, default_currency=settings.shop_currency, shop_timezone=settings.shop_timezone)
     except FileRejected as rejected:
         report.rejected, report.reason = True, rejected.reason
         return report

@@ -124,7 +124,7 @@ class Registry:
             known.duplicate_of_known_file = True
             return known
         try:
-            result = parse_bytes(raw, name=path.name, mtime=stat.st_mtime, default_currency=self.settings.shop_currency)
+            result = parse_bytes(raw, name=path.name, mtime=stat.st_mtime, default_currency=self.settings.shop_currency, shop_timezone=self.settings.shop_timezone)
         except FileRejected as rejected:
             return self._reject(path, rejected.reason, digest)
         except Exception as error:  # a parser bug must not lose the file or stop the sensor: reject it, say why

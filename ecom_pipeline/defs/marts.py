@@ -25,7 +25,7 @@ from ecom_pipeline.defs.metadata import column_schema, png_markdown, preview, py
 from ecom_pipeline.defs.resources import PipelineSettings
 from ecom_pipeline.journey.acquisition import acquisition_channels
 from ecom_pipeline.journey.channels import assign_channels, load_grouping, match_campaigns, match_rates, sessions_from_events
-from ecom_pipeline.journey.journeys import conversion_paths, journeys, non_converting, stitch
+from ecom_pipeline.journey.journeys import conversion_paths, journeys, lost_journeys, stitch
 from ecom_pipeline.profit.marketing import daily_summary, unify_ads
 from ecom_pipeline.profit.orders import ProfitConfig, enrich_orders
 from ecom_pipeline.schemas import (
@@ -85,7 +85,7 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         events = read_table(pipeline, "raw_touchpoints", TOUCHPOINTS, days_before(days[0], LOOKBACK_DAYS) + days)
         campaigns = read_table(pipeline, "ad_performance", AD_PERFORMANCE_UNIFIED)
         sessions = match_campaigns(assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), load_grouping(pipeline.channel_grouping or None)), campaigns)
-        sessions, stitched_share = stitch(sessions)
+        stitched_share = stitch(sessions)[1]
         history = read_table(pipeline, "raw_shopify_orders", ORDERS)
         todays = history[history["order_date"].dt.strftime("%Y-%m-%d").isin(days)]
         rows = conform(journeys(todays, history, sessions, LOOKBACK_DAYS), CUSTOMER_JOURNEYS)
@@ -136,9 +136,9 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         rows = read_table(pipeline, "customer_journeys", CUSTOMER_JOURNEYS, days)
         values = read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, days).rename(columns={"net_sales": "value"})[["order_id", "value", "contribution_margin"]]
         events = read_table(pipeline, "raw_touchpoints", TOUCHPOINTS, days_before(days[0], 2 * LOOKBACK_DAYS) + days)
-        sessions, _ = stitch(assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), load_grouping(pipeline.channel_grouping or None)))
+        sessions = assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), load_grouping(pipeline.channel_grouping or None))
         orders = read_table(pipeline, "raw_shopify_orders", ORDERS)
-        lost = non_converting(sessions, orders, [pd.Timestamp(d) for d in days], LOOKBACK_DAYS)
+        lost = lost_journeys(sessions, orders, [pd.Timestamp(d) for d in days], LOOKBACK_DAYS)
         out = conform(conversion_paths(rows, values, lost), CONVERSION_PATHS)
         context.add_output_metadata({**run_counts(out, days), "conversions": int(out["total_conversions"].sum()), "nulls": int(out["total_null"].sum()),
                                      "distinct_paths": int(out["path"].nunique()), "preview": preview(out, CONVERSION_PATHS)})

@@ -72,7 +72,7 @@ def assign_channels(sessions: pd.DataFrame, rules: list[GroupingRule]) -> pd.Dat
 
 
 def sessions_from_events(events: pd.DataFrame, shop_hosts: tuple[str, ...] = ()) -> pd.DataFrame:
-    """One row per session: its first event's time, tags and landing context, plus who it belongs to.
+    """One row per session: its first event's time and day, tags and landing context, plus who it belongs to.
 
     A referrer on the shop's own host is no referrer (a page within the visit). Events without a session id
     form one session per anonymous id and day.
@@ -87,7 +87,7 @@ def sessions_from_events(events: pd.DataFrame, shop_hosts: tuple[str, ...] = ())
         "session": first["session"], "anonymous_id": first["anonymous_id"], "touch_timestamp": first["event_timestamp"],
         "utm_source": first["utm_source"], "utm_medium": first["utm_medium"], "utm_campaign": first["utm_campaign"],
         "click_id": first["click_id"], "click_id_type": first["click_id_type"],
-        "referrer_host": host.where(~own), "landing_page": first["landing_page"],
+        "referrer_host": host.where(~own), "landing_page": first["landing_page"], "day": first["event_date"],
     })
     keys = events.dropna(subset=["customer_key"]).drop_duplicates("session", keep="last").set_index("session")["customer_key"]
     sessions["customer_key"] = sessions["session"].map(keys)

@@ -20,10 +20,14 @@ def stitch(sessions: pd.DataFrame) -> tuple[pd.DataFrame, float]:
 
 
 def journeys(orders: pd.DataFrame, history: pd.DataFrame, sessions: pd.DataFrame, lookback_days: int = 30) -> pd.DataFrame:
-    """One row per order × touch: the stitched sessions of the order's customer after their previous order and
-    within `lookback_days` before the order. An order with no touch gets one inferred Direct touch.
+    """One row per order × touch: the customer's sessions after their previous order and within `lookback_days`
+    before the order. An order with no touch gets one inferred Direct touch.
 
-    `orders` are the orders to explain; `history` all orders known (to find each customer's previous order).
+    A session is the customer's when it carries their key, or when its anonymous id was identified as them by a
+    session whose day lies within the lookback before the order's day (or on it). Evidence from later days is not
+    used, so a day's journeys are the same whether it was run alone or in a backfill with the days after it.
+    `orders` are the orders to explain; `history` all orders known (to find each customer's previous order);
+    `sessions` as `sessions_from_events` gives them (with `day`), unstitched.
     """
     columns = ["order_id", "customer_key", "order_timestamp", "conversion_day", "touch_timestamp", "session", "channel",
                "platform", "campaign_id", "campaign_name", "position", "touches_in_path", "days_before_conversion", "inferred"]
@@ -36,9 +40,19 @@ def journeys(orders: pd.DataFrame, history: pd.DataFrame, sessions: pd.DataFrame
     target = target.assign(previous_order=target["order_id"].map(previous))
     start = target["order_timestamp"] - pd.Timedelta(days=lookback_days)
     target["window_start"] = start.where(target["previous_order"].isna() | (target["previous_order"] < start), target["previous_order"])
-    touches = sessions.dropna(subset=["customer_key"])[["customer_key", "touch_timestamp", "session", "channel", "platform", "campaign_id", "campaign_name"]]
-    joined = target.dropna(subset=["customer_key"]).merge(touches, on="customer_key", how="inner")
+    known = target.dropna(subset=["customer_key"])
+    fields = ["touch_timestamp", "session", "channel", "platform", "campaign_id", "campaign_name"]
+    own = sessions.dropna(subset=["customer_key"])
+    carried = known.merge(own[["customer_key", *fields]], on="customer_key")
+    evidence = own.dropna(subset=["anonymous_id"])[["anonymous_id", "customer_key", "day"]].drop_duplicates()
+    evidence = known[["order_id", "customer_key", "conversion_day"]].merge(evidence, on="customer_key")
+    evidence = evidence[(evidence["day"] <= evidence["conversion_day"]) & (evidence["day"] >= evidence["conversion_day"] - pd.Timedelta(days=lookback_days))]
+    devices = evidence[["order_id", "anonymous_id"]].drop_duplicates()
+    anonymous = sessions[sessions["customer_key"].isna()].dropna(subset=["anonymous_id"])[["anonymous_id", *fields]]
+    linked = known.merge(devices, on="order_id").merge(anonymous, on="anonymous_id").drop(columns="anonymous_id")
+    joined = pd.concat([part for part in (carried, linked) if len(part)] or [carried], ignore_index=True)
     joined = joined[(joined["touch_timestamp"] > joined["window_start"]) & (joined["touch_timestamp"] <= joined["order_timestamp"])]
+    joined = joined.drop_duplicates(["order_id", "session"])
     found = set(joined["order_id"])
     missing = target[~target["order_id"].isin(found)].assign(
         touch_timestamp=lambda f: f["order_timestamp"], session=pd.NA, channel=DIRECT, platform=pd.NA, campaign_id=pd.NA, campaign_name=pd.NA)
@@ -79,6 +93,17 @@ def non_converting(sessions: pd.DataFrame, orders: pd.DataFrame, days: list[pd.T
     tail = tail.assign(position=tail.groupby("identity").cumcount() + 1)
     tail["touches_in_path"] = tail.groupby("identity")["position"].transform("max")
     return tail[columns].reset_index(drop=True)
+
+
+def lost_journeys(sessions: pd.DataFrame, orders: pd.DataFrame, days: list[pd.Timestamp], lookback_days: int = 30) -> pd.DataFrame:
+    """`non_converting` for each of `days` as that day's own run sees it: the sessions of the `2 × lookback_days`
+    days up to it, stitched with that evidence only — so a day's count does not depend on the days run with it."""
+    parts = []
+    for day in days:
+        window = sessions[(sessions["day"] >= day - pd.Timedelta(days=2 * lookback_days)) & (sessions["day"] <= day)]
+        parts.append(non_converting(stitch(window)[0], orders, [day], lookback_days))
+    found = [part for part in parts if len(part)]
+    return pd.concat(found, ignore_index=True) if found else parts[0]
 
 
 def path_strings(rows: pd.DataFrame, by: str) -> pd.Series:

@@ -393,7 +393,7 @@ class _Simulation:
             buying.assign(name=3, offset=purchase_at - buying["local_seconds"].to_numpy()),
         ]
         events = pd.concat([views, *checkout], ignore_index=True)
-        events["local_seconds"] = events["local_seconds"] + events["offset"]
+        events["local_seconds"] = np.maximum(events["local_seconds"] + events["offset"], 0.0)  # nothing before the first shop day
         events = events.drop(columns=["offset"]).sort_values(["local_seconds", "session", "name"], kind="stable").reset_index(drop=True)
         events["name"] = events["name"].astype(np.int8)
         events["event_index"] = np.arange(len(events))

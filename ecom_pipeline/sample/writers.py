@@ -360,12 +360,13 @@ class _Writer:
 
     # ---------------------------------------------------------------- pixel
     def events(self) -> None:
-        """One JSON-lines file per UTC week (a weekly export job), built a day at a time so a year fits in memory."""
+        """One JSON-lines file per week of shop days (a weekly export job, dated in the shop's time zone as GA4 dates
+        its exports; timestamps in UTC), built a day at a time so a year fits in memory."""
         b = self.b
         orders = b.orders.set_index("order_index")
         naive = pd.DatetimeIndex(pd.Timestamp(b.start) + pd.to_timedelta(b.events["local_seconds"].to_numpy(), unit="s")).floor("ms")
         utc = naive.tz_localize(cat.SHOP_TIMEZONE, ambiguous=np.zeros(len(naive), dtype=bool), nonexistent="shift_forward").tz_convert("UTC")
-        days = utc.tz_localize(None).normalize()
+        days = naive.normalize()
         columns = ["event_id", "event_timestamp", "event_name", "anonymous_id", "session_id", "page_url", "referrer", "email", "order_id", "revenue", "currency"]
         week: list[str] = []
         week_days: list[pd.Timestamp] = []

@@ -71,17 +71,20 @@ def detect(raw: bytes) -> tuple[str, str]:
     raise FileRejected(f"no known export matches this file's header (first line: {first!r})")
 
 
-def parse_bytes(raw: bytes, name: str = "", mtime: float | None = None, default_currency: str | None = None) -> ParseResult:
-    """Detect the family and parse; FileRejected when the file as a whole cannot be used."""
+def parse_bytes(raw: bytes, name: str = "", mtime: float | None = None, default_currency: str | None = None,
+                shop_timezone: str | None = None) -> ParseResult:
+    """Detect the family and parse; FileRejected when the file as a whole cannot be used. Web events are dated in
+    `shop_timezone` (the other exports carry their own day)."""
     family, _ = detect(raw)
+    dated = {"shop_timezone": shop_timezone} if family == touchpoints.FAMILY else {}
     try:
-        return PARSERS[family].parse(raw, name=name, mtime=mtime, default_currency=default_currency)
+        return PARSERS[family].parse(raw, name=name, mtime=mtime, default_currency=default_currency, **dated)
     except FileRejected:
         raise
     except (UnicodeDecodeError, csv.Error, ValueError) as error:
         raise FileRejected(f"the {family} file could not be read: {error}") from error
 
 
-def parse_file(path: str | Path, default_currency: str | None = None) -> ParseResult:
+def parse_file(path: str | Path, default_currency: str | None = None, shop_timezone: str | None = None) -> ParseResult:
     path = Path(path)
-    return parse_bytes(path.read_bytes(), name=path.name, mtime=path.stat().st_mtime, default_currency=default_currency)
+    return parse_bytes(path.read_bytes(), name=path.name, mtime=path.stat().st_mtime, default_currency=default_currency, shop_timezone=shop_timezone)

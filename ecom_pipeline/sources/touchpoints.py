@@ -37,7 +37,10 @@ def looks_like_record(record: dict) -> bool:
     return "event_name" in record and bool({"event_timestamp", "timestamp", "event_time"} & record.keys())
 
 
-def parse(raw: bytes, name: str = "", mtime: float | None = None, default_currency: str | None = None) -> ParseResult:
+def parse(raw: bytes, name: str = "", mtime: float | None = None, default_currency: str | None = None,
+          shop_timezone: str | None = None) -> ParseResult:
+    """`event_date` is the shop's calendar day (`shop_timezone`, UTC when not given), or GA4's own `event_date` (the
+    property's time zone): the day the orders of the same moment fall on, and the day a daily export covers."""
     problems: list[Problem] = []
     if raw.startswith(b"PAR1"):
         import pyarrow.parquet as pq
@@ -53,7 +56,7 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     if "event_timestamp" not in frame.columns or "event_name" not in frame.columns:
         raise FileRejected("touchpoints file needs 'event_timestamp' and 'event_name' columns")
     rows_read = len(frame) + len(problems)  # lines that were not JSON are rows too
-    table = _canonical(frame, problems, default_currency)
+    table = _canonical(frame, problems, default_currency, shop_timezone or "UTC")
     return ParseResult(FAMILY, encoding, {"touchpoints": table}, rows_read=rows_read, problems=problems)
 
 
@@ -93,6 +96,7 @@ def _from_ga4(record: dict, number: int) -> dict:
         "event_id": hashlib.sha1(f"{user}|{micros}|{record.get('event_name')}|{number}".encode()).hexdigest()[:20],
         "event_timestamp": micros,
         "event_name": record.get("event_name"),
+        "event_date": record.get("event_date"),
         "anonymous_id": user,
         "session_id": f"{user}.{session}" if session is not None else None,
         "page_location": params.get("page_location"),
@@ -116,6 +120,13 @@ def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     return values.where(~blank_mask(values))
 
 
+def _stated_dates(frame: pd.DataFrame) -> pd.Series:
+    """The export's own event day where it has one (GA4: `20250605`, in the property's time zone)."""
+    text = _text(frame, "event_date")
+    compact = pd.to_datetime(text.where(text.str.fullmatch(r"\d{8}").fillna(False).astype(bool)), format="%Y%m%d", errors="coerce")
+    return compact.fillna(pd.to_datetime(text.where(compact.isna()), format="ISO8601", errors="coerce")).dt.normalize()
+
+
 def _timestamps(values: pd.Series) -> pd.Series:
     """UTC timestamps from ISO text or epoch numbers (seconds, milliseconds or GA4's microseconds)."""
     numeric = pd.to_numeric(values, errors="coerce")
@@ -131,7 +142,7 @@ def _timestamps(values: pd.Series) -> pd.Series:
     return parsed
 
 
-def _canonical(frame: pd.DataFrame, problems: list[Problem], default_currency: str | None) -> pd.DataFrame:
+def _canonical(frame: pd.DataFrame, problems: list[Problem], default_currency: str | None, shop_timezone: str) -> pd.DataFrame:
     url = pd.Series(pd.NA, index=frame.index, dtype="string")
     for field in URL_FIELDS:
         url = url.fillna(_text(frame, field))
@@ -171,7 +182,7 @@ def _canonical(frame: pd.DataFrame, problems: list[Problem], default_currency: s
 
     out["event_id"] = event_ids
     out["event_timestamp"] = timestamps
-    out["event_date"] = timestamps.dt.tz_convert(None).dt.normalize()
+    out["event_date"] = _stated_dates(frame).fillna(timestamps.dt.tz_convert(shop_timezone).dt.tz_localize(None).dt.normalize())
     out["event_name"] = event_name
     out["customer_key"] = keys
     out["anonymous_id"] = _text(frame, "anonymous_id")

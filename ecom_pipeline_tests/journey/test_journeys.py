@@ -1,7 +1,7 @@
 import pandas as pd
 
 from ecom_pipeline.journey.channels import assign_channels, load_grouping, match_campaigns, match_rates, sessions_from_events
-from ecom_pipeline.journey.journeys import conversion_paths, journeys, non_converting, path_strings, stitch
+from ecom_pipeline.journey.journeys import conversion_paths, journeys, lost_journeys, non_converting, path_strings, stitch
 from ecom_pipeline.schemas import TOUCHPOINTS, conform
 
 T = lambda s: pd.Timestamp(s, tz="UTC")  # noqa: E731
@@ -62,15 +62,16 @@ ORDERS = pd.DataFrame({"order_id": ["o0", "o1"], "customer_key": ["k1", "k1"],
 
 
 def test_journey_starts_after_the_previous_order_and_collapses_repeats():
-    stitched, _ = stitch(_sessions())
-    rows = journeys(ORDERS.iloc[[1]], ORDERS, stitched, lookback_days=30)
+    rows = journeys(ORDERS.iloc[[1]], ORDERS, _sessions(), lookback_days=30)
     # s1 (June 1) is before the previous order o0 (June 2): it belongs to o0's journey, not o1's.
     assert rows["session"].tolist() == ["s2", "s3"]
     assert rows["channel"].tolist() == ["Direct", "Paid Social – Meta"]
     assert rows["position"].tolist() == [1, 2] and rows["touches_in_path"].tolist() == [2, 2]
     assert rows["days_before_conversion"].tolist() == [1.965, 0.007]  # 47 h 10 min and 10 min
-    first = journeys(ORDERS.iloc[[0]], ORDERS, stitched)
-    assert first["session"].tolist() == ["s1"]
+    # o0 (June 2): the device a1 identifies k1 only on June 5, after that order; a daily run of June 2 cannot know
+    # it, so neither does a backfill: o0 gets an inferred Direct touch.
+    first = journeys(ORDERS.iloc[[0]], ORDERS, _sessions())
+    assert first[["channel", "inferred"]].values.tolist() == [["Direct", True]]
     repeated = pd.DataFrame({"order_id": "o", "touch_timestamp": pd.date_range("2025-06-01", periods=5, tz="UTC"),
                              "channel": ["Email", "Email", "Direct", "Email", "Email"]})
     assert path_strings(repeated, "order_id").tolist() == ["Email > Direct > Email"]  # repeats collapse, returns stay
@@ -78,20 +79,38 @@ def test_journey_starts_after_the_previous_order_and_collapses_repeats():
 
 def test_an_order_without_touches_gets_one_inferred_direct_touch():
     orders = pd.DataFrame({"order_id": ["o9"], "customer_key": ["k9"], "created_timestamp": [T("2025-06-05T09:10")], "order_date": [pd.Timestamp("2025-06-05")]})
-    rows = journeys(orders, orders, stitch(_sessions())[0])
+    rows = journeys(orders, orders, _sessions())
     assert rows[["channel", "inferred", "touches_in_path"]].values.tolist() == [["Direct", True, 1]]
 
 
 def test_paths_in_channelattribution_shape_with_non_converting_journeys():
     stitched, _ = stitch(_sessions())
-    rows = journeys(ORDERS, ORDERS, stitched)
+    rows = journeys(ORDERS, ORDERS, _sessions())
     values = pd.DataFrame({"order_id": ["o0", "o1"], "value": [50.0, 80.0], "contribution_margin": [10.0, 25.0]})
     lost = non_converting(stitched, ORDERS, [pd.Timestamp("2025-07-02")], lookback_days=30)  # a2 and a3 last touched June 2
     assert sorted(lost["identity"]) == ["anon:a2", "anon:a3"]
     rows = rows.assign(conversion_day=pd.Timestamp("2025-07-02"))  # one day for the test's sake
     paths = conversion_paths(rows, values, lost).set_index("path")
     assert set(paths["day"]) == {pd.Timestamp("2025-07-02")}
-    assert paths.loc["Paid Social – Meta", ["total_conversions", "total_conversion_value", "total_null", "contribution_margin"]].tolist() == [1, 50.0, 0, 10.0]
+    assert paths.loc["Direct", ["total_conversions", "total_conversion_value", "total_null", "contribution_margin"]].tolist() == [1, 50.0, 0, 10.0]
     assert paths.loc["Direct > Paid Social – Meta", ["total_conversions", "total_conversion_value"]].tolist() == [1, 80.0]
     assert paths.loc["Organic Search", "total_null"] == 1 and paths.loc["Email", "total_null"] == 1
     assert non_converting(stitched, ORDERS, [pd.Timestamp("2025-07-01")]).empty  # not yet definitive
+
+
+def test_identity_evidence_counts_only_within_the_lookback_up_to_the_orders_day():
+    sessions = _sessions()
+    order = pd.DataFrame({"order_id": ["o1"], "customer_key": ["k1"], "created_timestamp": [T("2025-06-05T09:10")], "order_date": [pd.Timestamp("2025-06-05")]})
+    # a1's purchase session (June 5, the order's day) links its earlier anonymous sessions s1 and s2.
+    assert journeys(order, order, sessions)["session"].tolist() == ["s1", "s2", "s3"]
+    # An identification 31 days before the order is outside the lookback: the anonymous visit stays anonymous.
+    late = order.assign(created_timestamp=T("2025-07-06T09:10"), order_date=pd.Timestamp("2025-07-06"))
+    visit = sessions[sessions["session"] == "s2"].assign(session="s9", touch_timestamp=T("2025-07-05T10:00"), day=pd.Timestamp("2025-07-05"))
+    rows = journeys(late, late, pd.concat([sessions, visit], ignore_index=True))
+    assert rows[["channel", "inferred"]].values.tolist() == [["Direct", True]]
+    # The same days run together or one at a time: the lost journeys of each day are the same.
+    days = [pd.Timestamp("2025-07-02"), pd.Timestamp("2025-07-03")]
+    together = lost_journeys(sessions, ORDERS, days)
+    alone = pd.concat([part for day in days if len(part := lost_journeys(sessions[sessions["day"] <= day], ORDERS, [day]))], ignore_index=True)
+    pd.testing.assert_frame_equal(together, alone)
+    assert sorted(together["identity"]) == ["anon:a2", "anon:a3"]

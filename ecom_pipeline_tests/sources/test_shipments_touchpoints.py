@@ -85,6 +85,19 @@ def test_ga4_export_shape_with_click_ids_inside_page_location():
     assert frame["event_id"].is_unique
 
 
+def test_events_are_dated_by_the_shops_calendar_day_or_by_ga4s_own_event_date():
+    # 02:30 UTC on Oct 8 is 22:30 on Oct 7 in New York: the evening's orders and visits fall on the same shop day.
+    late = {"event_id": "e1", "event_timestamp": "2025-10-08T02:30:00Z", "event_name": "page_view", "anonymous_id": "a1"}
+    raw = json.dumps(late).encode()
+    assert parse_bytes(raw, shop_timezone="America/New_York").tables["touchpoints"]["event_date"].tolist() == [pd.Timestamp("2025-10-07")]
+    assert parse_bytes(raw).tables["touchpoints"]["event_date"].tolist() == [pd.Timestamp("2025-10-08")]  # no time zone given: UTC
+    # GA4 dates each event in the property's time zone; its daily table is that day, whatever the shop setting says.
+    ga4 = {"event_date": "20251007", "event_timestamp": 1759890600000000, "event_name": "page_view", "user_pseudo_id": "1.2"}
+    frame = parse_bytes(json.dumps(ga4).encode(), shop_timezone="UTC").tables["touchpoints"]
+    assert frame["event_timestamp"].tolist() == [pd.Timestamp("2025-10-08 02:30", tz="UTC")]
+    assert frame["event_date"].tolist() == [pd.Timestamp("2025-10-07")]
+
+
 def test_bad_json_lines_and_bad_timestamps_are_row_problems():
     raw = (
         b'{"event_id": "1", "event_timestamp": "2025-10-07T07:00:00Z", "event_name": "page_view"}\n'
