@@ -24,7 +24,7 @@ from ecom_pipeline import lake
 from ecom_pipeline.defs.metadata import column_schema, png_markdown, preview, pyplot
 from ecom_pipeline.defs.resources import PipelineSettings
 from ecom_pipeline.journey.acquisition import acquisition_channels
-from ecom_pipeline.journey.channels import assign_channels, load_grouping, match_campaigns, match_rates, sessions_from_events
+from ecom_pipeline.journey.channels import assign_channels, hosts, load_grouping, match_campaigns, match_rates, sessions_from_events
 from ecom_pipeline.journey.journeys import conversion_paths, journeys, lost_journeys, stitch
 from ecom_pipeline.profit.marketing import daily_summary, unify_ads
 from ecom_pipeline.profit.orders import ProfitConfig, enrich_orders
@@ -161,8 +161,9 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
 
 def _shop_hosts(events: pd.DataFrame) -> tuple[str, ...]:
     """The shop's own host(s): where the landing pages live."""
-    hosts = events["landing_page"].dropna().str.extract(r"^[a-z]+://([^/:]+)", expand=False).dropna()
-    return tuple(hosts.value_counts().head(3).index) if len(hosts) else ()
+    pages = events["landing_page"].value_counts()
+    counts = pd.Series(pages.to_numpy(), index=pages.index.map(hosts(pages.index.to_series()))).groupby(level=0).sum()
+    return tuple(counts.sort_values(ascending=False, kind="stable").head(3).index) if len(counts) else ()
 
 
 def _chart(summary: pd.DataFrame) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ecom_pipeline.journey.channels import DIRECT
@@ -68,7 +69,7 @@ def journeys(orders: pd.DataFrame, history: pd.DataFrame, sessions: pd.DataFrame
 def non_converting(sessions: pd.DataFrame, orders: pd.DataFrame, days: list[pd.Timestamp], lookback_days: int = 30) -> pd.DataFrame:
     """Journeys whose window closed without an order, for each of `days`.
 
-    An identity (stitched customer, else anonymous id) whose last touch was `lookback_days` before a day, and
+    An identity (stitched customer, else anonymous id) whose last touch was `lookback_days` shop days before a day, and
     that placed no order after its touches by the end of that day: its touches since its last order (within the
     lookback of its last touch) form one non-converting journey, counted once, on the day it became definitive
     (`closes_on`).
@@ -76,14 +77,13 @@ def non_converting(sessions: pd.DataFrame, orders: pd.DataFrame, days: list[pd.T
     columns = ["identity", "closes_on", "touch_timestamp", "channel", "position", "touches_in_path"]
     identity = sessions["customer_key"].fillna("anon:" + sessions["anonymous_id"].fillna(sessions["session"]))
     sessions = sessions.assign(identity=identity)
-    last_touch = sessions.groupby("identity")["touch_timestamp"].transform("max")
-    sessions["closes_on"] = last_touch.dt.tz_convert(None).dt.normalize() + pd.Timedelta(days=lookback_days)
+    sessions["closes_on"] = sessions.groupby("identity")["day"].transform("max") + pd.Timedelta(days=lookback_days)
     tail = sessions[sessions["closes_on"].isin(pd.DatetimeIndex(days))]
     if tail.empty:
         return pd.DataFrame(columns=columns)
-    known = orders.dropna(subset=["customer_key"])[["customer_key", "created_timestamp"]]
+    known = orders.dropna(subset=["customer_key"])[["customer_key", "created_timestamp", "order_date"]]
     pairs = tail[["identity", "closes_on"]].drop_duplicates().merge(known, left_on="identity", right_on="customer_key")
-    pairs = pairs[pairs["created_timestamp"].dt.tz_convert(None) < pairs["closes_on"] + pd.Timedelta(days=1)]
+    pairs = pairs[pairs["order_date"] <= pairs["closes_on"]]
     last_order = tail["identity"].map(pairs.groupby("identity")["created_timestamp"].max())
     tail = tail[last_order.isna() | (tail["touch_timestamp"] > last_order)]
     tail = tail[tail["touch_timestamp"] > tail.groupby("identity")["touch_timestamp"].transform("max") - pd.Timedelta(days=lookback_days)]
@@ -97,13 +97,38 @@ def non_converting(sessions: pd.DataFrame, orders: pd.DataFrame, days: list[pd.T
 
 def lost_journeys(sessions: pd.DataFrame, orders: pd.DataFrame, days: list[pd.Timestamp], lookback_days: int = 30) -> pd.DataFrame:
     """`non_converting` for each of `days` as that day's own run sees it: the sessions of the `2 × lookback_days`
-    days up to it, stitched with that evidence only — so a day's count does not depend on the days run with it."""
+    days up to it, stitched with that evidence only — so a day's count does not depend on the days run with it.
+
+    Each day's stitching and last touches are integer array work over the window; only the sessions of the
+    identities whose window closes that day go through `non_converting`."""
+    if sessions.empty or not days:
+        return non_converting(sessions, orders, days, lookback_days)
+    sessions = sessions.iloc[np.argsort(sessions["touch_timestamp"].values, kind="stable")].reset_index(drop=True)
+    day = sessions["day"].to_numpy().astype("datetime64[D]").astype(np.int64)  # days since 1970
+    device = pd.factorize(sessions["anonymous_id"].fillna(sessions["session"]))[0]
+    key, names = pd.factorize(sessions["customer_key"])
+    orders = orders[orders["customer_key"].isin(names) & (orders["order_date"] <= max(days))]  # the only orders that can matter
+    identifying = np.flatnonzero(key >= 0)  # in time order: a later identification overwrites an earlier one
     parts = []
-    for day in days:
-        window = sessions[(sessions["day"] >= day - pd.Timedelta(days=2 * lookback_days)) & (sessions["day"] <= day)]
-        parts.append(non_converting(stitch(window)[0], orders, [day], lookback_days))
+    for closing in days:
+        today = np.datetime64(closing.date(), "D").astype(np.int64)
+        window = (day >= today - 2 * lookback_days) & (day <= today)
+        link = np.full(device.max() + 1, -1)
+        evidence = identifying[window[identifying]]
+        link[device[evidence]] = key[evidence]
+        stitched = np.where(key >= 0, key, link[device])
+        identity = np.where(stitched >= 0, stitched, len(names) + device)
+        rows = np.flatnonzero(window)
+        last = np.full(len(names) + device.max() + 1, np.iinfo(np.int64).min)
+        np.maximum.at(last, identity[rows], day[rows])
+        members = rows[last[identity[rows]] == today - lookback_days]
+        if len(members) == 0:
+            continue
+        known = stitched[members]
+        subset = sessions.iloc[members].assign(customer_key=pd.array(np.where(known >= 0, np.asarray(names, dtype=object)[np.maximum(known, 0)], None), dtype="string"))
+        parts.append(non_converting(subset, orders, [closing], lookback_days))
     found = [part for part in parts if len(part)]
-    return pd.concat(found, ignore_index=True) if found else parts[0]
+    return pd.concat(found, ignore_index=True) if found else non_converting(sessions.iloc[:0], orders, days, lookback_days)
 
 
 def path_strings(rows: pd.DataFrame, by: str) -> pd.Series:
