@@ -40,17 +40,20 @@ def write_partitions(lake_dir: Path, asset_path: list[str], frame: pd.DataFrame,
             path.unlink(missing_ok=True)
 
 
-def read_partitions(lake_dir: Path, asset_path: list[str], spec: TableSpec, days: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """The rows of the given days (all materialized days when None) and the days actually found."""
+def read_partitions(lake_dir: Path, asset_path: list[str], spec: TableSpec, days: list[str] | None = None,
+                    columns: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of the given days (all materialized days when None) and the days actually found; only `columns`
+    when given (a year of history reads fast when it is four columns)."""
     folder = Path(lake_dir, *asset_path)
     if days is None:
         paths = sorted(folder.glob("*.parquet"))
     else:
         paths = [p for day in days if (p := partition_path(lake_dir, asset_path, day)).exists()]
-    frames = [pd.read_parquet(p) for p in paths]
+    frames = [pd.read_parquet(p, columns=columns) for p in paths]
     frames = [f for f in frames if len(f)]
     found = [p.stem for p in paths]
-    return (pd.concat(frames, ignore_index=True) if frames else spec.empty()), found
+    empty = spec.empty() if columns is None else spec.empty()[columns]
+    return (pd.concat(frames, ignore_index=True) if frames else empty), found
 
 
 def snapshot_path(lake_dir: Path, asset_path: list[str]) -> Path:

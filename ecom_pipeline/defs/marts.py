@@ -34,6 +34,7 @@ from ecom_pipeline.schemas import (
 )
 
 LOOKBACK_DAYS = 30
+HISTORY_COLUMNS = ["order_id", "customer_key", "created_timestamp", "order_date"]
 MATCH_RATE_FLOOR = 0.9
 AD_ASSETS = ("raw_meta_ads", "raw_google_ads", "raw_tiktok_ads")
 MARTS = {"ad_performance": AD_PERFORMANCE_UNIFIED, "customer_journeys": CUSTOMER_JOURNEYS, "orders_enriched": ORDERS_ENRICHED,
@@ -45,8 +46,17 @@ def days_before(first: str, count: int) -> list[str]:
     return [(start - timedelta(days=i)).isoformat() for i in range(count, 0, -1)]
 
 
-def read_table(pipeline: PipelineSettings, name: str, spec, days=None) -> pd.DataFrame:
-    return lake.read_partitions(pipeline.settings().lake_dir, [name], spec, days)[0]
+def read_table(pipeline: PipelineSettings, name: str, spec, days=None, columns=None) -> pd.DataFrame:
+    return lake.read_partitions(pipeline.settings().lake_dir, [name], spec, days, columns)[0]
+
+
+def order_history(pipeline: PipelineSettings) -> pd.DataFrame:
+    """Every order ever landed, with only what sequences and journeys need: who, when, which day."""
+    return read_table(pipeline, "raw_shopify_orders", ORDERS, columns=HISTORY_COLUMNS)
+
+
+def on_days(frame: pd.DataFrame, column: str, days: list[str]) -> pd.DataFrame:
+    return frame[frame[column].isin(pd.DatetimeIndex(days))]
 
 
 def asset_options(spec, group: str = "marts") -> dict:
@@ -86,9 +96,8 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         campaigns = read_table(pipeline, "ad_performance", AD_PERFORMANCE_UNIFIED)
         sessions = match_campaigns(assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), load_grouping(pipeline.channel_grouping or None)), campaigns)
         stitched_share = stitch(sessions)[1]
-        history = read_table(pipeline, "raw_shopify_orders", ORDERS)
-        todays = history[history["order_date"].dt.strftime("%Y-%m-%d").isin(days)]
-        rows = conform(journeys(todays, history, sessions, LOOKBACK_DAYS), CUSTOMER_JOURNEYS)
+        history = order_history(pipeline)
+        rows = conform(journeys(on_days(history, "order_date", days), history, sessions, LOOKBACK_DAYS), CUSTOMER_JOURNEYS)
         rates = match_rates(sessions)
         yield Output(rows, metadata={
             **run_counts(rows, days), "orders": int(rows["order_id"].nunique()), "stitched_share": round(stitched_share, 4),
@@ -108,8 +117,8 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
            description=ORDERS_ENRICHED.description, **asset_options(ORDERS_ENRICHED))
     def orders_enriched(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
         days = list(context.partition_keys)
-        history = read_table(pipeline, "raw_shopify_orders", ORDERS)
-        orders = history[history["order_date"].dt.strftime("%Y-%m-%d").isin(days)]
+        history = order_history(pipeline)
+        orders = read_table(pipeline, "raw_shopify_orders", ORDERS, days)
         out = enrich_orders(orders, read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, days), read_table(pipeline, "raw_shopify_products", PRODUCTS),
                             read_table(pipeline, "raw_shipments", SHIPMENTS), history, ProfitConfig(**pipeline.profit_config()))
         first_orders = history.dropna(subset=["customer_key"]).sort_values("created_timestamp").drop_duplicates("customer_key")
@@ -137,7 +146,7 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         values = read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, days).rename(columns={"net_sales": "value"})[["order_id", "value", "contribution_margin"]]
         events = read_table(pipeline, "raw_touchpoints", TOUCHPOINTS, days_before(days[0], 2 * LOOKBACK_DAYS) + days)
         sessions = assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), load_grouping(pipeline.channel_grouping or None))
-        orders = read_table(pipeline, "raw_shopify_orders", ORDERS)
+        orders = order_history(pipeline)
         lost = lost_journeys(sessions, orders, [pd.Timestamp(d) for d in days], LOOKBACK_DAYS)
         out = conform(conversion_paths(rows, values, lost), CONVERSION_PATHS)
         context.add_output_metadata({**run_counts(out, days), "conversions": int(out["total_conversions"].sum()), "nulls": int(out["total_null"].sum()),
