@@ -124,7 +124,7 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         first_orders = history.dropna(subset=["customer_key"]).sort_values("created_timestamp").drop_duplicates("customer_key")
         mine = first_orders[first_orders["customer_key"].isin(out["customer_key"])]
         first_days = sorted(mine["order_date"].dt.strftime("%Y-%m-%d").unique())
-        first_journeys = read_table(pipeline, "customer_journeys", CUSTOMER_JOURNEYS, first_days)
+        first_journeys = read_table(pipeline, "customer_journeys", CUSTOMER_JOURNEYS, first_days, columns=["order_id", "position", "channel"])
         acquired = acquisition_channels(first_journeys[first_journeys["order_id"].isin(mine["order_id"])])
         out["acquisition_channel"] = out["customer_key"].map(mine.set_index("customer_key")["order_id"].map(acquired))
         out = conform(out, ORDERS_ENRICHED)
