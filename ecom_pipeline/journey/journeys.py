@@ -108,6 +108,7 @@ def lost_journeys(sessions: pd.DataFrame, orders: pd.DataFrame, days: list[pd.Ti
     device = pd.factorize(sessions["anonymous_id"].fillna(sessions["session"]))[0]
     key, names = pd.factorize(sessions["customer_key"])
     orders = orders[orders["customer_key"].isin(names) & (orders["order_date"] <= max(days))]  # the only orders that can matter
+    buyer = pd.Index(names).get_indexer(orders["customer_key"])
     identifying = np.flatnonzero(key >= 0)  # in time order: a later identification overwrites an earlier one
     parts = []
     for closing in days:
@@ -126,7 +127,7 @@ def lost_journeys(sessions: pd.DataFrame, orders: pd.DataFrame, days: list[pd.Ti
             continue
         known = stitched[members]
         subset = sessions.iloc[members].assign(customer_key=pd.array(np.where(known >= 0, np.asarray(names, dtype=object)[np.maximum(known, 0)], None), dtype="string"))
-        parts.append(non_converting(subset, orders, [closing], lookback_days))
+        parts.append(non_converting(subset, orders[np.isin(buyer, known[known >= 0])], [closing], lookback_days))
     found = [part for part in parts if len(part)]
     return pd.concat(found, ignore_index=True) if found else non_converting(sessions.iloc[:0], orders, days, lookback_days)
 
