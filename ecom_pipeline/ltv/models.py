@@ -114,7 +114,11 @@ def fit_bgnbd(frequency, recency, T) -> BGNBD:
         raise ValueError("recency cannot exceed T")
     if len(x) < 2 or not (x > 0).any():
         raise ValueError("BG/NBD needs customers, some with repeat purchases")
-    params, ll = _fit(lambda p: -np.sum(bgnbd_log_likelihood(p, x, t_x, age)), STARTS)
+    # Customers with the same (x, t_x, T) share a likelihood term: fit on the distinct triplets, weighted by their
+    # counts (a year of daily data has a quarter as many triplets as customers).
+    triplets, counts = np.unique(np.column_stack([x, t_x, age]), axis=0, return_counts=True)
+    x, t_x, age = triplets.T
+    params, ll = _fit(lambda p: -np.sum(counts * bgnbd_log_likelihood(p, x, t_x, age)), STARTS)
     return BGNBD(*map(float, params), log_likelihood=ll)
 
 
