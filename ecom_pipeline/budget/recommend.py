@@ -183,6 +183,14 @@ def _bootstrap(table, series, fitted, best: Allocation, base, config: BudgetConf
             "bootstrap_draws": len(changes), "spend_p5": np.percentile(allocations, 5, axis=0), "spend_p95": np.percentile(allocations, 95, axis=0)}
 
 
+def _bound_lead(row: dict, bound: str, moved: str, side: str) -> str:
+    """"At its lower bound", or "Raised to its lower bound, above today's …" when the bound itself moves spend the
+    other way (today's spend lies outside the band around the 28-day mean)."""
+    current, recommended = row["current_daily_spend"], row["recommended_daily_spend"]
+    outside = recommended > current if bound == "lower" else recommended < current
+    return f"{moved} to its {bound} bound, {side} today's {current:,.2f}/day" if outside else f"At its {bound} bound"
+
+
 def _reason(row: dict, lam: float, config: BudgetConfig, shrink: float, p_improve: float, target: float) -> str:
     """Which bound or guardrail binds, and why, in a sentence or two."""
     m, pct = row["marginal_return"], f"{config.bound_pct:.0%}"
@@ -200,9 +208,11 @@ def _reason(row: dict, lam: float, config: BudgetConfig, shrink: float, p_improv
         text = (f"Held at {row['upper']:,.2f}/day, the most the data supports (highest spend seen {row['max_daily_spend_observed']:,.2f}/day); "
                 f"an extra dollar returns {m:.2f}.")
     elif binding == "upper":
-        text = f"At its upper bound (+{pct} of its 28-day mean): an extra dollar still returns {m:.2f}, more than the portfolio's {lam:.2f}."
+        text = (f"{_bound_lead(row, 'upper', 'Lowered', 'below')} (+{pct} of its 28-day mean): an extra dollar still returns {m:.2f}, "
+                f"more than the portfolio's {lam:.2f}.")
     elif binding == "lower":
-        text = f"At its lower bound (−{pct} of its 28-day mean): a dollar here returns {m:.2f}, less than the portfolio's {lam:.2f}."
+        text = (f"{_bound_lead(row, 'lower', 'Raised', 'above')} (−{pct} of its 28-day mean): a dollar here returns {m:.2f}, "
+                f"less than the portfolio's {lam:.2f}.")
     elif config.mode == "flexible":
         text = f"Spending until an extra dollar returns the target {target:.2f} (here {m:.2f})."
     else:

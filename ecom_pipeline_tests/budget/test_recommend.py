@@ -92,3 +92,13 @@ def test_product_cover_and_campaign_cover_by_hand():
     assert limited["limiting_product"] == "tee" and limited["days_of_cover"] == 14  # the cap is under 20 % of its units
     assert guardrail(0, 14, 7) == ("paused", 0.0) and guardrail(3.5, 14, 7) == ("capped", 0.5)
     assert guardrail(10, 14, 7) == ("no scale-up", 1.0) and guardrail(30, 14, 7)[0] == "" and guardrail(10, 14, 7, restock_incoming=True)[0] == ""
+
+
+def test_a_bound_that_moves_spend_the_other_way_says_so():
+    from ecom_pipeline.budget.recommend import _bound_lead
+
+    # Today's 1,471 is below the band around the 28-day mean: its lower bound (1,655) raises it.
+    raised = {"current_daily_spend": 1471.10, "recommended_daily_spend": 1655.61}
+    assert _bound_lead(raised, "lower", "Raised", "above") == "Raised to its lower bound, above today's 1,471.10/day"
+    assert _bound_lead({"current_daily_spend": 900.0, "recommended_daily_spend": 700.0}, "lower", "Raised", "above") == "At its lower bound"
+    assert _bound_lead({"current_daily_spend": 900.0, "recommended_daily_spend": 800.0}, "upper", "Lowered", "below") == "Lowered to its upper bound, below today's 900.00/day"
