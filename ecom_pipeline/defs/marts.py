@@ -55,6 +55,13 @@ def order_history(pipeline: PipelineSettings) -> pd.DataFrame:
     return read_table(pipeline, "raw_shopify_orders", ORDERS, columns=HISTORY_COLUMNS)
 
 
+def days_from(pipeline: PipelineSettings, name: str, first: str) -> list[str]:
+    """The materialized days of `name` from the day before `first` on: an order's labels are never printed before it
+    (a day of slack for the 3PL's clock)."""
+    start = days_before(first, 1)[0]
+    return sorted(p.stem for p in (pipeline.settings().lake_dir / name).glob("*.parquet") if p.stem >= start)
+
+
 def on_days(frame: pd.DataFrame, column: str, days: list[str]) -> pd.DataFrame:
     return frame[frame[column].isin(pd.DatetimeIndex(days))]
 
@@ -120,7 +127,8 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         history = order_history(pipeline)
         orders = read_table(pipeline, "raw_shopify_orders", ORDERS, days)
         out = enrich_orders(orders, read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, days), read_table(pipeline, "raw_shopify_products", PRODUCTS),
-                            read_table(pipeline, "raw_shipments", SHIPMENTS), history, ProfitConfig(**pipeline.profit_config()))
+                            read_table(pipeline, "raw_shipments", SHIPMENTS, days_from(pipeline, "raw_shipments", days[0])), history,
+                            ProfitConfig(**pipeline.profit_config()))
         first_orders = history.dropna(subset=["customer_key"]).sort_values("created_timestamp").drop_duplicates("customer_key")
         mine = first_orders[first_orders["customer_key"].isin(out["customer_key"])]
         first_days = sorted(mine["order_date"].dt.strftime("%Y-%m-%d").unique())
