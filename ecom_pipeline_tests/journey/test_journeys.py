@@ -114,3 +114,28 @@ def test_identity_evidence_counts_only_within_the_lookback_up_to_the_orders_day(
     alone = pd.concat([part for day in days if len(part := lost_journeys(sessions[sessions["day"] <= day], ORDERS, [day]))], ignore_index=True)
     pd.testing.assert_frame_equal(together, alone)
     assert sorted(together["identity"]) == ["anon:a2", "anon:a3"]
+
+
+def test_lost_journeys_equal_a_stitch_per_day_on_random_traffic():
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    stamps = pd.Timestamp("2025-06-01", tz="UTC") + pd.to_timedelta(rng.uniform(0, 120 * 86400, n), unit="s")
+    anon = rng.integers(0, 400, n)
+    keys = np.where(rng.random(n) < 0.08, "k" + (anon % 150).astype(str), None)  # devices now and then identify a buyer
+    sessions = pd.DataFrame({"session": [f"s{i}" for i in range(n)], "anonymous_id": pd.array([f"a{a}" for a in anon], dtype="string"),
+                             "customer_key": pd.array(keys, dtype="string"), "touch_timestamp": stamps,
+                             "day": stamps.tz_convert(None).normalize(), "channel": rng.choice(["Email", "Direct", "Paid Social – Meta"], n)})
+    buyers = rng.integers(0, 150, 200)
+    created = pd.Timestamp("2025-06-01", tz="UTC") + pd.to_timedelta(rng.uniform(0, 120 * 86400, 200), unit="s")
+    orders = pd.DataFrame({"order_id": [f"o{i}" for i in range(200)], "customer_key": [f"k{b}" for b in buyers],
+                           "created_timestamp": created, "order_date": created.tz_convert(None).normalize()})
+    days = list(pd.date_range("2025-07-15", "2025-09-20"))
+    reference = [non_converting(stitch(sessions[(sessions["day"] >= day - pd.Timedelta(days=60)) & (sessions["day"] <= day)])[0], orders, [day])
+                 for day in days]
+    reference = pd.concat([part for part in reference if len(part)], ignore_index=True)
+    mine = lost_journeys(sessions, orders, days)
+    order = ["closes_on", "identity", "position"]
+    assert len(reference) > 300 and reference["identity"].str.startswith("k").any()  # customers as well as devices
+    pd.testing.assert_frame_equal(mine.sort_values(order).reset_index(drop=True), reference.sort_values(order).reset_index(drop=True), check_dtype=False)
