@@ -6,7 +6,6 @@ them. The warehouse tables are published once per run for exactly the run's days
 """
 
 import warnings
-from datetime import date, timedelta
 
 import pandas as pd
 from dagster import (
@@ -31,7 +30,7 @@ from ecom_pipeline import lake, warehouse
 from ecom_pipeline.defs.metadata import column_schema, preview, table_metadata
 from ecom_pipeline.defs.resources import PipelineSettings, Warehouse
 from ecom_pipeline.defs.attribution_assets import ATTRIBUTION_TABLES
-from ecom_pipeline.defs.marts import MARTS
+from ecom_pipeline.defs.marts import MARTS, days_before
 from ecom_pipeline.defs.run_days import run_days
 from ecom_pipeline.defs.value_assets import VALUE_TABLES
 from ecom_pipeline.schemas import QUARANTINE, TABLES
@@ -130,17 +129,12 @@ def build_family_asset(family: str, partitions: PartitionsDefinition) -> AssetsD
                 mine = pd.concat([unreadable, mine], ignore_index=True)
             outcomes.append(quarantine_check(mine))
             if table == "ad_performance":
-                history, _ = lake.read_partitions(settings.lake_dir, [name], TABLES[table], previous_days(days[0], 7))
+                history, _ = lake.read_partitions(settings.lake_dir, [name], TABLES[table], days_before(days[0], 7))
                 outcomes.append(spend_anomalies(pd.concat([history, frames[name]], ignore_index=True), days))
             for outcome in outcomes:
                 yield check_result(name, outcome, days)
 
     return ingest_family
-
-
-def previous_days(first: str, count: int) -> list[str]:
-    start = date.fromisoformat(first)
-    return [(start - timedelta(days=i)).isoformat() for i in range(count, 0, -1)]
 
 
 def check_result(name: str, outcome: CheckOutcome, days: list[str]) -> AssetCheckResult:
