@@ -260,7 +260,8 @@ def materialize_days(settings: Settings, first: str, last: str, instance=None, f
         selection = [key for family in sorted(families) for key in assets_for_family(family)]
         selection += [AssetKey("quarantine"), AssetKey("ingest_log"), *downstream_of_every_run()]
     ranges = day_ranges(first, last, days_per_run)
-    daily = [key for key in selection if key not in snapshot_keys()]
+    snapshots = snapshot_keys()
+    daily = [key for key in selection if key not in snapshots]
     with (nullcontext(instance) if instance is not None else DagsterInstance.get()) as instance:
         for start, end in ranges:
             result = job.execute_in_process(

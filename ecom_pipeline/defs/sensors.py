@@ -34,7 +34,8 @@ def run_requests_for(registration: Registration, partitions: PartitionsDefinitio
     parts = [part for start, end in clipped if start <= end for part in day_ranges(start, end)]
     tags = {"ecom_pipeline/source_file": registration.original_name[:200], "ecom_pipeline/family": registration.family}
     selection = [*assets_for_family(registration.family), AssetKey("quarantine"), AssetKey("ingest_log"), *downstream_of_every_run()]
-    daily = [key for key in selection if key not in snapshot_keys()]
+    snapshots = snapshot_keys()
+    daily = [key for key in selection if key not in snapshots]
     requests = []
     for start, end in parts:
         keys = selection if (start, end) == parts[-1] else daily  # LTV and budget once, after the file's last days
