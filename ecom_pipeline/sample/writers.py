@@ -248,7 +248,8 @@ class _Writer:
         rows["Vendor"] = "Sample Brand"
         rows["Lineitem discount"] = "0.00"
         continuation = rows.duplicated("order_index")
-        keep_on_continuation = {"Name", "Email", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem sku",
+        # As the admin writes them: a continuation row repeats Name, Email, Created at and Vendor besides its line.
+        keep_on_continuation = {"Name", "Email", "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem sku",
                                 "Lineitem requires shipping", "Lineitem taxable", "Lineitem fulfillment status", "Vendor", "Lineitem discount"}
         for column in ORDER_HEADER:
             if column not in rows.columns:

@@ -1,7 +1,11 @@
-"""Shopify Admin orders export: one row per line item, order fields only on each order's first row.
+"""Shopify Admin orders export: one row per line item, order fields only on each order's header row.
 
-Timestamps carry the shop's offset (`2025-10-07 09:50:26 +0200`): stored in UTC, with the shop's calendar day
-kept as `order_date`. The email becomes `customer_key` here; no name, address or phone is read at all.
+A continuation row repeats `Name`, `Email`, `Created at` and `Vendor` and leaves the order-level fields
+(`Financial Status`, `Currency`, `Subtotal`, `Total`, `Id`) blank: the header row is the one carrying them, and
+a duplicate order is two header rows with one `Name`. A `Tip` line item is in `Total` but not in `Subtotal`: it
+becomes the order's `tips`, not a line. Timestamps carry the shop's offset (`2025-10-07 09:50:26 +0200`): stored
+in UTC, with the shop's calendar day kept as `order_date`. The email becomes `customer_key` here; no name,
+address or phone is read at all.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "ISO8601")
+# Filled on an order's header row only; a continuation row leaves every one of them blank.
+ORDER_LEVEL = ("financial_status", "currency", "subtotal", "total", "id")
 
 
 def looks_like(headers: list[str]) -> bool:
@@ -59,8 +65,8 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
 
     order_name = col["name"]
     flag_rows(problems, blank_mask(order_name), label["name"], "missing_order_name", "the row has no order Name")
-    is_head = ~blank_mask(col["created_at"])
-    duplicate_head = is_head & order_name.duplicated() & is_head.groupby(order_name).cumsum().gt(1)
+    is_head = ~pd.concat([blank_mask(col[key]) for key in ORDER_LEVEL if cols.find(*ALIASES[key])], axis=1).all(axis=1)
+    duplicate_head = is_head & is_head.groupby(order_name).cumsum().gt(1)
     flag_rows(problems, duplicate_head, label["name"], "duplicate_order", "order {value} appears twice in the file", order_name)
     has_head = is_head.groupby(order_name).transform("any")
     flag_rows(problems, ~has_head & ~blank_mask(order_name), label["name"], "orphan_line",
@@ -84,14 +90,16 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     rows = pd.DataFrame({
         "name": order_name, "is_head": is_head, "created": created, "cancelled": cancelled,
         "order_day": col["created_at"].str.slice(0, 10), "email_key": hash_emails(col["email"].where(~blank_mask(col["email"]))),
-        "id": col["id"].where(~blank_mask(col["id"])), **money,
+        "id": col["id"].where(~blank_mask(col["id"])), "is_tip": _is_tip(col), **money,
     })[keep]
     heads = rows[rows["is_head"]].set_index("name")
-    lines = rows.assign(line_value=rows["price"] * rows["quantity"])
+    lines = rows.assign(line_value=rows["price"] * rows["quantity"], merchandise=~rows["is_tip"].astype(bool))
     per_order = lines.groupby("name", sort=False).agg(
-        gross_sales=("line_value", "sum"), line_count=("price", "size"),
+        line_value=("line_value", "sum"), line_count=("merchandise", "sum"),
         customer_key=("email_key", "first"), order_id=("id", "first"),
     )
+    per_order["tips"] = lines[lines["is_tip"]].groupby("name", sort=False)["line_value"].sum().reindex(per_order.index).fillna(0.0)
+    per_order["gross_sales"] = per_order["line_value"] - per_order["tips"]
     head_text = frame.loc[keep & is_head].set_index(order_name[keep & is_head])
     orders = pd.DataFrame({
         "order_id": per_order["order_id"].fillna(pd.Series(per_order.index.str.lstrip("#"), index=per_order.index)),
@@ -106,6 +114,7 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
         "shipping_charged": heads["shipping"].fillna(0.0),
         "total_tax": heads["taxes"].fillna(0.0),
         "total_price": heads["total"],
+        "tips": per_order["tips"],
         "refunded_amount": heads["refunded_amount"].fillna(0.0),
         "financial_status": _text(head_text, label["financial_status"]).str.lower(),
         "fulfillment_status": _text(head_text, label["fulfillment_status"]).str.lower(),
@@ -120,20 +129,27 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     orders["net_sales"] = orders["gross_sales"] - orders["discounts"] - orders["refunded_amount"].clip(upper=orders["subtotal"].fillna(0.0))
 
     line_rows = rows.assign(order_row=frame.index[keep] + 1)
+    merchandise = keep & ~_is_tip(col)
+    line_rows = line_rows[~line_rows["is_tip"]]
     order_lines = pd.DataFrame({
         "order_id": line_rows["name"].map(orders["order_id"]),
         "order_date": line_rows["name"].map(orders["order_date"]),
         "line_number": line_rows.groupby("name", sort=False).cumcount() + 1,
-        "sku": frame.loc[keep, label["sku"]] if label["sku"] in frame.columns else pd.NA,
-        "title": frame.loc[keep, label["line_name"]] if label["line_name"] in frame.columns else pd.NA,
+        "sku": col["sku"][merchandise].replace("", pd.NA),
+        "title": col["line_name"][merchandise].replace("", pd.NA),
         "quantity": line_rows["quantity"],
         "price": line_rows["price"],
         "discount": line_rows["line_discount"].fillna(0.0),
-        "requires_shipping": _bool_col(frame.loc[keep], label["requires_shipping"]),
+        "requires_shipping": _bool_col(frame.loc[merchandise], label["requires_shipping"]),
         "source_row": line_rows["order_row"],
     })
     tables = {"orders": conform(orders.reset_index(drop=True), ORDERS), "order_lines": conform(order_lines, ORDER_LINES)}
     return ParseResult(FAMILY, encoding, tables, rows_read=len(frame), problems=problems)
+
+
+def _is_tip(col: dict[str, pd.Series]) -> pd.Series:
+    """Shopify writes a tip as a line item named `Tip`, without SKU, that requires no shipping."""
+    return (col["line_name"].str.lower() == "tip") & blank_mask(col["sku"]) & (col["requires_shipping"].str.lower() != "true")
 
 
 def _timestamps(values: pd.Series) -> pd.Series:
