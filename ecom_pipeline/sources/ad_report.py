@@ -5,10 +5,20 @@ from __future__ import annotations
 import pandas as pd
 
 from ecom_pipeline.schemas import AD_PERFORMANCE, conform
-from ecom_pipeline.sources.common import Problem, flag_rows, parse_numbers
+from ecom_pipeline.sources.common import Problem, blank_mask, flag_rows, parse_numbers
 
 METRICS = ("impressions", "clicks", "spend", "conversions", "conversions_value")
 ENTITIES = ("account_id", "account_name", "campaign_id", "campaign_name", "ad_group_id", "ad_group_name", "ad_id", "ad_name")
+# An ad-set- or ad-level export without a campaign column: the ad set or ad is the grain, its campaign unknown.
+UNKNOWN_CAMPAIGN = "(campaign not in export)"
+NO_DATA = "no data available."
+
+
+def no_data_rows(frame: pd.DataFrame) -> pd.Series:
+    """Meta's empty export has one body line, `"No data available."`: a row that holds no data, not a bad row."""
+    if frame.empty:
+        return pd.Series(False, index=frame.index)
+    return frame.iloc[:, 0].str.strip().str.lower().eq(NO_DATA) & (frame.iloc[:, 1:] == "").all(axis=1)
 
 
 def build_ad_performance(
@@ -21,11 +31,15 @@ def build_ad_performance(
     spend_scale: float = 1.0,
     labels: dict[str, str] | None = None,
     window: tuple[pd.Series, pd.Series] | None = None,
-) -> tuple[pd.DataFrame, list[Problem]]:
-    """Parse metrics, flag bad rows, and return the canonical frame of the good rows plus the problems.
+    segments: pd.Series | None = None,
+) -> tuple[pd.DataFrame, list[Problem], list[str]]:
+    """Parse metrics, flag bad rows, and return the canonical frame of the good rows, the problems and notes.
 
     `text` maps canonical names (entities and metrics) to the file's string columns; `labels` maps canonical
-    names back to the file's headers for messages. Blank metrics (`--`) count as zero.
+    names back to the file's headers for messages. Blank metrics (`--`) count as zero. Rows that share a day and
+    an entity (breakdowns by age, gender, placement; hourly rows; keywords of one ad group: rows whose `segments`
+    differ) are summed to the day × entity grain; a row that repeats another's segment is a duplicate, left as it
+    is for the table's unique-key check to block.
     """
     labels = labels or {}
     problems: list[Problem] = []
@@ -54,7 +68,9 @@ def build_ad_performance(
         flag_rows(problems, outside, labels.get("date_day", "date"), "outside_reporting_window",
                   "the day {value} lies outside the file's stated reporting window", days.dt.strftime("%Y-%m-%d"))
     no_campaign = out["campaign_id"].isna() & out["campaign_name"].isna()
-    flag_rows(problems, no_campaign, "campaign", "missing_campaign", "the row names no campaign (neither id nor name)")
+    below_campaign = out[["ad_group_id", "ad_group_name", "ad_id", "ad_name"]].notna().any(axis=1)
+    out.loc[no_campaign & below_campaign, ["campaign_id", "campaign_name"]] = UNKNOWN_CAMPAIGN
+    flag_rows(problems, no_campaign & ~below_campaign, "campaign", "missing_campaign", "the row names no campaign, ad set or ad")
     no_currency = out["currency"].isna() | (out["currency"] == "")
     flag_rows(problems, no_currency, "currency", "missing_currency", "no currency for the row's money columns")
     # Ids are strings; a missing id falls back to the name so the grain stays unique and joinable.
@@ -64,4 +80,26 @@ def build_ad_performance(
     good = out.loc[~out.index.isin(bad_rows)].copy()
     good["source_row"] = good.index + 1
     good[["impressions", "clicks"]] = good[["impressions", "clicks"]].round()
-    return conform(good, AD_PERFORMANCE), problems
+    grain = ["date_day", "platform", "account_id", "campaign_id", "ad_group_id", "ad_id", "currency"]
+    segment = (segments if segments is not None else pd.Series("", index=out.index)).reindex(good.index).fillna("")
+    repeated = good.assign(_segment=segment).duplicated([*grain, "_segment"], keep=False)
+    summed = good[~repeated].groupby(grain, dropna=False, sort=False).agg(
+        {**{name: "first" for name in ("account_name", "campaign_name", "ad_group_name", "ad_name")},
+         **{name: "sum" for name in METRICS}, "source_row": "min"}).reset_index()
+    combined = pd.concat([summed, good[repeated]], ignore_index=True)
+    notes = [f"summed {len(good):,} rows to {len(combined):,} day × entity rows (breakdowns or hours of one day)"] if len(combined) < len(good) else []
+    return conform(combined, AD_PERFORMANCE), problems, notes
+
+
+def segment_labels(frame: pd.DataFrame, used: set[str], day_text: pd.Series) -> pd.Series:
+    """Per row, what splits an entity's day into segments: the day as written (an hour) and the text of every other
+    column that is not a number (age `25-34`, gender, placement, keyword, search term)."""
+    columns = []
+    for column in frame.columns:
+        if column in used:
+            continue
+        values = frame[column]
+        present = values[~blank_mask(values)]
+        if len(present) and parse_numbers(present)[1].any():
+            columns.append(column)
+    return pd.concat([day_text.astype(str), *(frame[c] for c in columns)], axis=1).agg("\x1f".join, axis=1) if len(frame) else day_text

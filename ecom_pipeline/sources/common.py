@@ -14,7 +14,10 @@ from datetime import date, datetime, timezone
 
 import pandas as pd
 
-BLANKS = {"", "--", "-", "—", "nan", "none", "null", "n/a", "na", "#n/a"}
+BLANKS = {"", "--", "-", "—", "–", "nan", "none", "null", "n/a", "na", "#n/a"}
+# What the vendors write for "nothing" in a number column (Google ` --`, Meta `—`/`–`, TikTok `-`). Anything else
+# that is not a number, `n/a` included, is a problem with its row, never a silent zero.
+NUMBER_PLACEHOLDERS = {"", "--", "-", "—", "–"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class ParseResult:
     rows_read: int
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    rows_skipped: int = 0  # rows that hold no data by the vendor's design: totals, image-only rows, "No data available."
 
     @property
     def rows_quarantined(self) -> int:
@@ -53,7 +57,7 @@ class ParseResult:
 
     @property
     def rows_loaded(self) -> int:
-        return self.rows_read - self.rows_quarantined
+        return self.rows_read - self.rows_skipped - self.rows_quarantined
 
 
 # ---------------------------------------------------------------- decoding
@@ -71,9 +75,13 @@ def decode(raw: bytes) -> tuple[str, str]:
         encoding = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
         return raw.decode(encoding, errors="replace"), encoding
     try:
-        return raw.decode("utf-8"), "utf-8"
+        text, encoding = raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace"), "cp1252"
+        text, encoding = raw.decode("cp1252", errors="replace"), "cp1252"
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise FileRejected(f"the file holds NUL bytes (first on line {line}): it is damaged or binary, not a text export; export it again")
+    return text, encoding
 
 
 def normalise_header(name: object) -> str:
@@ -112,22 +120,48 @@ def read_delimited(text: str, is_header, scan_lines: int = 15) -> tuple[pd.DataF
             frame = pd.read_csv(
                 io.StringIO(text),
                 sep=delimiter,
-                skiprows=index,
+                skiprows=index + 1,
+                header=None,
+                names=range(len(cells)),
                 dtype=STRING,
                 keep_default_na=False,
                 skip_blank_lines=True,
                 quotechar='"',
                 engine="c",
             )
-            headers = [normalise_header(c) for c in cells]
-            repeated = sorted({h for h in headers if h and headers.count(h) > 1})
-            if repeated:
-                raise FileRejected(f"the header names {', '.join(repr(h) for h in repeated)} more than once: which one holds the data is ambiguous")
             _refuse_truncated(text, delimiter, len(cells))
-            frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
-            frame = frame.apply(as_text)
+            frame = _drop_repeated_columns(frame.apply(as_text), [str(c).replace("\ufeff", "").strip() for c in cells])
+            _refuse_oversized(frame)
             return frame, index, delimiter
     raise FileRejected("no recognisable header row in the first lines of the file")
+
+
+def _drop_repeated_columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Name the columns; a header written twice (Google's `Currency code`) is one column when the copies agree."""
+    keys = [normalise_header(name) for name in names]
+    keep = []
+    for position, key in enumerate(keys):
+        first = keys.index(key)
+        if not key or first == position:
+            keep.append(position)
+        elif not frame[first].equals(frame[position]):
+            raise FileRejected(f"the header names {names[position]!r} more than once with different values: which one holds the data is ambiguous")
+    frame = frame[keep]
+    frame.columns = [names[position] or f"Unnamed: {position}" for position in keep]
+    return frame
+
+
+MAX_FIELD_CHARS = 100_000  # Shopify's longest free text (notes, HTML bodies) stays far below this
+
+
+def _refuse_oversized(frame: pd.DataFrame) -> None:
+    """A cell of a megabyte is no export a vendor writes: a corrupted or hostile file, refused naming the cell."""
+    for column in frame.columns:
+        lengths = frame[column].str.len()
+        if len(lengths) and lengths.max() > MAX_FIELD_CHARS:
+            row = int(lengths.idxmax()) + 1
+            raise FileRejected(f"row {row}, column {column!r} holds {int(lengths.max()):,} characters (more than {MAX_FIELD_CHARS:,}): "
+                               "not an export a vendor writes; the file is damaged or was edited")
 
 
 def _refuse_truncated(text: str, delimiter: str, header_fields: int) -> None:
@@ -215,8 +249,8 @@ def infer_decimal(values: pd.Series, default: str = ".") -> str:
 def parse_numbers(values: pd.Series, decimal: str | None = None, default_decimal: str = ".") -> tuple[pd.Series, pd.Series]:
     """Floats from localised text; returns (numbers, bad) where bad marks non-blank text that is not a number."""
     text = as_text(values)
-    blank = blank_mask(text)
-    cleaned = text.str.replace("[\\s\u00a0\u202f'’$€£¥%]|[A-Z]{3}$", "", regex=True)
+    blank = text.str.lower().isin(NUMBER_PLACEHOLDERS).astype(bool)
+    cleaned = text.str.replace("[\\s\u00a0\u202f'’$€£¥₹%]|[A-Z]{3}$", "", regex=True)
     decimal = decimal or infer_decimal(cleaned, default_decimal)
     if decimal == ",":
         cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
@@ -227,7 +261,8 @@ def parse_numbers(values: pd.Series, decimal: str | None = None, default_decimal
     return numbers.astype("float64"), bad
 
 
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%b %d, %Y", "%d %b %Y", "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S")
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%b %d, %Y", "%d %b %Y", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%d %H:%M")
 
 
 def parse_dates(values: pd.Series, formats: tuple[str, ...] = DATE_FORMATS) -> tuple[pd.Series, pd.Series]:
@@ -264,3 +299,27 @@ def flag_rows(problems: list[Problem], mask: pd.Series, column: str, rule: str, 
         value = "" if values is None else values.loc[index]
         value = "" if value is None or value is pd.NA else str(value)
         problems.append(Problem(row=int(index) + 1, column=column, rule=rule, message=message.format(value=value[:200]), value=value[:200]))
+
+
+def variant_keys(sku: pd.Series, handle: pd.Series, options: list[pd.Series]) -> pd.Series:
+    """A variant's key: its SKU when it has one, else `handle/option1/option2/option3` (most stores have no SKUs).
+
+    Products and inventory exports both carry handle and option values, so the two exports key a variant alike."""
+    parts = [as_text(handle).str.lower()] + [as_text(o).where(as_text(o).str.lower() != "default title", "") for o in options]
+    by_options = parts[0]
+    for part in parts[1:]:
+        by_options = by_options.str.cat(part, sep="/")
+    by_options = by_options.str.rstrip("/")
+    sku = as_text(sku)
+    return sku.where(sku != "", by_options).astype("string")
+
+
+def line_names(title: pd.Series, options: list[pd.Series]) -> pd.Series:
+    """How the orders export names a variant's line: `Title`, or `Title - Option1 / Option2` (Shopify's variant title)."""
+    values = [as_text(o).where(as_text(o).str.lower() != "default title", "") for o in options]
+    variant = values[0]
+    for value in values[1:]:
+        variant = variant.str.cat(value, sep=" / ")
+    variant = variant.str.replace(r"( / )+$", "", regex=True).str.strip(" /")
+    title = as_text(title)
+    return title.where(variant == "", title + " - " + variant).astype("string")

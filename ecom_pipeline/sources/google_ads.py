@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-from ecom_pipeline.sources.ad_report import build_ad_performance
+from ecom_pipeline.sources.ad_report import build_ad_performance, segment_labels
 from ecom_pipeline.sources.common import Columns, FileRejected, ParseResult, decode, parse_dates, read_delimited
 
 FAMILY = "google_ads"
@@ -30,8 +30,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "currency": ("currency code", "currency", "customer.currency_code", "währungscode", "code de la devise"),
 }
 
-_TOTAL_ROW = re.compile(r"^\s*(total|gesamt|totale|totaal|totales|summe)\b.*:", re.IGNORECASE)
-_RANGE_ROW = re.compile(r"^\s*\"?([A-Za-z]{3,9} \d{1,2}, \d{4})\s*[-–]\s*([A-Za-z]{3,9} \d{1,2}, \d{4})")
+_TOTAL_LABEL = re.compile(r"^\s*(total|gesamt|totale|totaal|totales|summe)\b.*:", re.IGNORECASE)
+# The date line's forms: "March 27, 2026 - April 23, 2026", "27 January 2026 - 23 February 2026", "Oct 25, 2016-Oct 31,
+# 2016" (inside the title line: "Ad report (Oct 25, 2016-Oct 31, 2016)"), "All time".
+_DAY = r"(?:[A-Za-z]{3,9}\.? \d{1,2}, \d{4}|\d{1,2} [A-Za-z]{3,9}\.? \d{4})"
+_RANGE = re.compile(rf"({_DAY})\s*[-–]\s*({_DAY})")
+_RANGE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y")
+ALL_TIME = "all time"
+HOW_TO_ADD_DAY = ("add the Day segment (in the report: Segment → Time → Day; in the report editor: drag Day into the rows) "
+                  "and download again")
 
 
 def looks_like(headers: list[str]) -> bool:
@@ -45,12 +52,12 @@ def looks_like(headers: list[str]) -> bool:
 def parse(raw: bytes, name: str = "", mtime: float | None = None, default_currency: str | None = None) -> ParseResult:
     text, encoding = decode(raw)
     frame, header_index, delimiter = read_delimited(text, looks_like)
-    notes = []
-    report_range = _report_range(text.splitlines()[:header_index])
-    first_cells = frame.iloc[:, :3].astype(str).agg(" ".join, axis=1) if len(frame) else pd.Series(dtype=str)
-    totals = first_cells.str.match(_TOTAL_ROW) if len(frame) else pd.Series(False, index=frame.index)
-    if totals.any():
-        notes.append(f"dropped {int(totals.sum())} totals row(s)")
+    rows_read = len(frame)
+    preamble = text.splitlines()[:header_index]
+    report_range = _report_range(preamble)
+    # `Total: Account`, `Total: Campaigns`…, the label in any of the first columns.
+    totals = frame.iloc[:, :4].apply(lambda column: column.str.match(_TOTAL_LABEL)).any(axis=1) if len(frame) else pd.Series(False, index=frame.index)
+    notes = [f"skipped {int(totals.sum())} totals row(s)"] if totals.any() else []
     frame = frame.loc[~totals]
     cols = Columns(frame)
     cols.require({"Campaign": ALIASES["campaign_name"] + ALIASES["campaign_id"], "Cost": ALIASES["spend"]}, "Google Ads")
@@ -58,17 +65,14 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     day_col = cols.find(*ALIASES["date_day"])
     if day_col is not None:
         days, bad_days = parse_dates(frame[day_col])
-    elif report_range and report_range[0] == report_range[1]:
+    elif report_range and report_range != ALL_TIME and report_range[0] == report_range[1]:
         days, bad_days = pd.Series(pd.Timestamp(report_range[0]), index=frame.index), pd.Series(False, index=frame.index)
         day_col = "date range row"
-    elif report_range:
-        raise FileRejected(
-            f"Google Ads report has no 'Day' column and covers {report_range[0]}..{report_range[1]}: that is not "
-            "daily data. Add the Day segment (Segment → Time → Day) and download again."
-        )
     else:
-        raise FileRejected("Google Ads report has no 'Day' column and no date-range row: the days cannot be known")
-
+        title = next((line.strip().strip('"') for line in preamble if line.strip()), "the report")
+        covers = ("all time" if report_range == ALL_TIME else f"{report_range[0]}..{report_range[1]}") if report_range else "a range it does not state"
+        raise FileRejected(f"Google Ads report {title!r} has no 'Day' column and covers {covers}: its rows are totals over "
+                           f"that range, not daily data. To load it, {HOW_TO_ADD_DAY}.")
     spend_col = cols.find(*ALIASES["spend"])
     micros = spend_col == cols.find("metrics.cost_micros")
     currency = cols.get(*ALIASES["currency"]).replace("", pd.NA)
@@ -79,24 +83,36 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     texts = {key: cols.get(*aliases) for key, aliases in ALIASES.items() if key not in ("date_day", "currency") and cols.find(*aliases)}
     texts["date_day"] = frame[day_col] if day_col in frame.columns else days.astype(str)
     window = None
-    if report_range:
+    if report_range and report_range != ALL_TIME:
         window = (pd.Series(pd.Timestamp(report_range[0]), index=frame.index), pd.Series(pd.Timestamp(report_range[1]), index=frame.index))
-    table, problems = build_ad_performance(
-        "google", days, bad_days, texts, currency,
+    used = {labels[key] for key in ALIASES if cols.find(*ALIASES[key])}
+    day_text = frame[day_col] if day_col in frame.columns else pd.Series("", index=frame.index)
+    table, problems, summed = build_ad_performance(
+        "google", days, bad_days, texts, currency, segments=segment_labels(frame, used, day_text),
         default_decimal="," if delimiter == ";" else ".",
         spend_scale=1e-6 if micros else 1.0,
         labels=labels,
         window=window,
     )
-    return ParseResult(FAMILY, encoding, {"ad_performance": table}, rows_read=len(frame), problems=problems, notes=notes)
+    return ParseResult(FAMILY, encoding, {"ad_performance": table}, rows_read=rows_read, problems=problems, notes=notes + summed,
+                       rows_skipped=int(totals.sum()))
 
 
-def _report_range(preamble: list[str]) -> tuple[str, str] | None:
+def _report_range(preamble: list[str]) -> tuple[str, str] | str | None:
+    """(first, last) ISO days of the report's date line (or a range in its title), ALL_TIME, or None."""
     for line in preamble:
-        match = _RANGE_ROW.match(line)
+        if line.strip().strip('"').strip().lower() == ALL_TIME:
+            return ALL_TIME
+        match = _RANGE.search(line)
         if match:
-            start, end = (pd.to_datetime(m, format="%B %d, %Y", errors="coerce") for m in match.groups())
-            if pd.isna(start):
-                start, end = (pd.to_datetime(m, format="%b %d, %Y") for m in match.groups())
-            return start.date().isoformat(), end.date().isoformat()
+            return tuple(_day(text) for text in match.groups())
     return None
+
+
+def _day(text: str) -> str:
+    text = re.sub(r"\bSept\b", "Sep", text.replace(".", ""))
+    for fmt in _RANGE_FORMATS:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        if pd.notna(parsed):
+            return parsed.date().isoformat()
+    raise FileRejected(f"the report's date line has a date that cannot be read: {text!r}")

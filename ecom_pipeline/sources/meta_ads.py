@@ -1,14 +1,17 @@
-"""Meta Ads Manager table exports (CSV): sentence/Title case, localised headers, currency in the money headers.
+"""Meta Ads Manager table exports (CSV or XLSX): sentence/Title case, localised headers (fr, es, pt-BR, de),
+currency in the money headers.
 
 Without the `Day` breakdown a row aggregates `Reporting starts`..`Reporting ends`; one-day windows are daily
-data, longer windows are refused (they are not daily data and spreading them would invent numbers).
+data (the usual daily export), longer windows are refused (spreading them would invent numbers). Campaign-,
+ad-set- and ad-level exports all load (without a campaign column the ad set or ad is the grain); breakdown rows
+(age, gender, placement, region) are summed to the day × entity grain; `"No data available."` is zero rows.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ecom_pipeline.sources.ad_report import build_ad_performance
+from ecom_pipeline.sources.ad_report import build_ad_performance, no_data_rows, segment_labels
 from ecom_pipeline.sources.common import Columns, FileRejected, ParseResult, blank_mask, decode, parse_dates, read_delimited
 
 FAMILY = "meta_ads"
@@ -16,7 +19,7 @@ FAMILY = "meta_ads"
 # Canonical name -> header spellings (English UI, then French, Spanish, Portuguese, German).
 ALIASES: dict[str, tuple[str, ...]] = {
     "reporting_starts": ("reporting starts", "début des rapports", "inicio del informe", "início dos relatórios", "berichtsbeginn"),
-    "reporting_ends": ("reporting ends", "fin des rapports", "fin del informe", "término dos relatórios", "berichtsende"),
+    "reporting_ends": ("reporting ends", "fin des rapports", "fin del informe", "término dos relatórios", "encerramento dos relatórios", "berichtsende"),
     "day": ("day", "jour", "día", "dia", "tag"),
     "account_name": ("account name", "nom du compte", "nombre de la cuenta", "nome da conta", "kontoname"),
     "account_id": ("account id", "identifiant du compte", "id. de la cuenta", "identificação da conta", "konto-id"),
@@ -35,24 +38,37 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+ENTITY_KEYS = ("account_name", "account_id", "campaign_name", "campaign_id", "ad_group_name", "ad_group_id", "ad_name", "ad_id")
+
+
 def looks_like(headers: list[str]) -> bool:
-    """Meta's signature: a reporting window column plus an 'amount spent' money column."""
+    """Meta's signature: its reporting window column (no other vendor writes `Reporting starts`)."""
     bases = {h.rsplit(" (", 1)[0] for h in headers}
-    return bool(bases & set(ALIASES["reporting_starts"])) and bool(bases & set(ALIASES["spend"]))
+    return bool(bases & set(ALIASES["reporting_starts"]))
 
 
 def parse(raw: bytes, name: str = "", mtime: float | None = None, default_currency: str | None = None) -> ParseResult:
     text, encoding = decode(raw)
     frame, _, delimiter = read_delimited(text, looks_like)
+    rows_read = len(frame)
     cols = Columns(frame)
-    cols.require({"Reporting starts": ALIASES["reporting_starts"], "Amount spent (CUR)": ALIASES["spend"]}, "Meta Ads")
-    if cols.find(*ALIASES["campaign_name"], *ALIASES["campaign_id"]) is None:
-        raise FileRejected("Meta Ads file has neither a 'Campaign name' nor a 'Campaign ID' column: export at campaign level or below")
-
-    entity_cols = [c for key in ("account_name", "account_id", "campaign_name", "campaign_id", "ad_group_name", "ad_group_id", "ad_name", "ad_id") if (c := cols.find(*ALIASES[key]))]
-    totals = pd.concat([blank_mask(frame[c]) for c in entity_cols], axis=1).all(axis=1)
-    notes = [f"dropped {int(totals.sum())} totals row(s) with no campaign, ad set or ad"] if totals.any() else []
-    frame = frame.loc[~totals]
+    if cols.find(*ALIASES["spend"]) is None:
+        raise FileRejected(
+            "Meta Ads export has no 'Amount spent' column (its columns: "
+            f"{', '.join(map(str, frame.columns[:10]))}): a reach or engagement report cannot give ad spend. "
+            "Add Amount spent to the table's columns and export again."
+        )
+    empty = no_data_rows(frame)
+    entity_cols = [c for key in ENTITY_KEYS if (c := cols.find(*ALIASES[key]))]
+    if not entity_cols and not empty.all():
+        raise FileRejected("Meta Ads file names no campaign, ad set or ad (no 'Campaign name', 'Ad set name' or 'Ad name' column): "
+                           "export the table at campaign, ad set or ad level")
+    totals = pd.concat([blank_mask(frame[c]) for c in entity_cols], axis=1).all(axis=1) if entity_cols else empty
+    skipped = totals | empty
+    notes = [f"skipped {int(totals.sum())} totals row(s) with no campaign, ad set or ad"] if (totals & ~empty).any() else []
+    if empty.any():
+        notes.append("the export says 'No data available.': no rows for its window")
+    frame = frame.loc[~skipped]
     cols = Columns(frame)
 
     days, bad_days, day_label = _days(cols, frame)
@@ -63,11 +79,13 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     labels = {key: cols.find(*aliases) or key for key, aliases in ALIASES.items()}
     labels["date_day"] = day_label
     texts = {key: cols.get(*aliases) for key, aliases in ALIASES.items() if key not in ("reporting_starts", "reporting_ends", "day", "currency") and cols.find(*aliases)}
-    table, problems = build_ad_performance(
+    used = {labels[key] for key in ALIASES if cols.find(*ALIASES[key])} | {day_label}
+    table, problems, summed = build_ad_performance(
         "meta", days, bad_days, texts, currency, default_decimal="," if delimiter == ";" else ".", labels=labels,
-        window=_window(cols, frame),
+        window=_window(cols, frame), segments=segment_labels(frame, used, frame[day_label]),
     )
-    return ParseResult(FAMILY, encoding, {"ad_performance": table}, rows_read=len(frame), problems=problems, notes=notes)
+    return ParseResult(FAMILY, encoding, {"ad_performance": table}, rows_read=rows_read, problems=problems, notes=notes + summed,
+                       rows_skipped=int(skipped.sum()))
 
 
 def _window(cols: Columns, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series] | None:

@@ -17,8 +17,8 @@ GOOGLE_UI = (
 def test_google_ui_report_with_title_range_thousands_dashes_and_totals():
     result = parse_bytes(GOOGLE_UI.encode())
     frame = result.tables["ad_performance"]
-    assert result.family == "google_ads" and result.rows_read == 2 and not result.problems
-    assert "dropped 2 totals row" in result.notes[0]
+    assert result.family == "google_ads" and (result.rows_read, result.rows_skipped) == (4, 2) and not result.problems
+    assert "skipped 2 totals row" in result.notes[0]
     assert list(frame["impressions"]) == [6114, 980]
     assert list(frame["spend"]) == pytest.approx([1024.50, 88.10])
     assert list(frame["conversions"]) == pytest.approx([12.5, 0.0])
@@ -63,7 +63,7 @@ def test_tiktok_ui_export_with_alternative_labels():
     ).encode()
     result = parse_bytes(raw)
     frame = result.tables["ad_performance"]
-    assert result.family == "tiktok_ads" and result.rows_read == 1
+    assert result.family == "tiktok_ads" and (result.rows_read, result.rows_loaded, result.rows_skipped) == (2, 1, 1)
     row = frame.iloc[0]
     assert (row["platform"], row["currency"], row["clicks"], row["conversions"]) == ("tiktok", "USD", 180, 4)
     assert row["conversions_value"] == pytest.approx(312.0) and row["ad_group_name"] == "UGC"

@@ -16,8 +16,8 @@ def test_sentence_case_with_bom_currency_suffix_and_totals_row():
     assert detect(SENTENCE_CASE) == ("meta_ads", "utf-8-sig")
     result = parse_bytes(SENTENCE_CASE)
     frame = result.tables["ad_performance"]
-    assert result.rows_read == 2 and result.rows_loaded == 2 and not result.problems
-    assert "dropped 1 totals row" in result.notes[0]
+    assert (result.rows_read, result.rows_loaded, result.rows_skipped) == (3, 2, 1) and not result.problems
+    assert "skipped 1 totals row" in result.notes[0]
     first = frame.iloc[0]
     assert first["date_day"] == pd.Timestamp("2025-05-01")
     assert (first["platform"], first["campaign_id"], first["ad_group_name"], first["ad_id"]) == ("meta", "2385", "Broad", "9001")
