@@ -1,6 +1,7 @@
 """Inventory guardrails: how many days of stock the products each campaign sells have left.
 
-Campaigns advertise products (a Shopify handle), which are sold as variants (SKUs). A campaign's products are those
+Campaigns advertise products (a Shopify handle), which are sold as variants (their SKU, else handle + options; an
+order line finds its variant by SKU, else by name: `match_variants`). A campaign's products are those
 of the orders it is credited with (units weighted by credit); a product's days of cover are the latest available
 stock of all its variants over their recent daily sales, and a restock is on its way when any variant has incoming
 units. A campaign is as covered as its least-covered main product (one making up at least `main_share` of its
@@ -12,18 +13,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ecom_pipeline.profit.catalog import match_variants
+
 WINDOW_DAYS = 28
 MAIN_SHARE = 0.2
 
 
 def product_of(products: pd.DataFrame) -> dict[str, str]:
-    """SKU → product handle, from the latest products export (a SKU without a handle is its own product)."""
-    known = products.dropna(subset=["sku"]).sort_values("snapshot_date").drop_duplicates("sku", keep="last")
-    return dict(zip(known["sku"], known["handle"].fillna(known["sku"])))
+    """Variant key → product handle, from the latest products export (a variant without a handle is its own product)."""
+    known = products.dropna(subset=["variant_key"]).sort_values("snapshot_date").drop_duplicates("variant_key", keep="last")
+    return dict(zip(known["variant_key"], known["handle"].fillna(known["variant_key"])))
 
 
-def _product(skus: pd.Series, products: dict[str, str]) -> pd.Series:
-    return skus.map(products).fillna(skus)
+def with_variants(order_lines: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+    """Order lines with the variant each sold (by SKU, else by name)."""
+    return order_lines.assign(variant_key=match_variants(order_lines, products))
+
+
+def _product(keys: pd.Series, products: dict[str, str]) -> pd.Series:
+    return keys.map(products).fillna(keys)
 
 
 def primary_locations(inventory: pd.DataFrame) -> list[str]:
@@ -41,12 +49,12 @@ def product_cover(inventory: pd.DataFrame, order_lines: pd.DataFrame, products: 
     locations = locations or primary_locations(inventory)
     stock = inventory[(inventory["snapshot_date"] <= as_of) & (inventory["location"].isin(locations) if locations else True)]
     latest = stock[stock["snapshot_date"] == stock["snapshot_date"].max()] if len(stock) else stock
-    owner = _product(latest["sku"], products)
+    owner = _product(latest["variant_key"], products)
     available = latest["available"].clip(lower=0).groupby(owner).sum().astype(float)
     incoming = latest["incoming"].fillna(0).clip(lower=0).groupby(owner).sum().astype(float)
     since = as_of - pd.Timedelta(days=window - 1)
     recent = order_lines[(order_lines["order_date"] >= since) & (order_lines["order_date"] <= as_of)]
-    velocity = recent["quantity"].groupby(_product(recent["sku"], products)).sum().astype(float) / window
+    velocity = recent["quantity"].groupby(_product(recent["variant_key"], products)).sum().astype(float) / window
     table = pd.DataFrame({"available": available, "incoming": incoming, "units_per_day": velocity}).fillna({"units_per_day": 0.0, "incoming": 0.0})
     table["days_of_cover"] = np.where(table["available"].fillna(np.inf) <= 0, 0.0,
                                       table["available"] / table["units_per_day"].where(table["units_per_day"] > 0))
@@ -59,9 +67,9 @@ def campaign_products(credits: pd.DataFrame, order_lines: pd.DataFrame, products
     """Per campaign and product: units attributed under `model` (order units × the campaign's credit) and their share."""
     mine = credits[(credits["model"] == model) & credits["campaign_id"].notna()]
     by_order = mine.groupby(["platform", "campaign_id", "order_id"], as_index=False)["credit"].sum()
-    units = by_order.merge(order_lines[["order_id", "sku", "quantity"]], on="order_id")
+    units = by_order.merge(order_lines[["order_id", "variant_key", "quantity"]], on="order_id")
     units["units"] = units["credit"] * units["quantity"]
-    units["product"] = _product(units["sku"], products)
+    units["product"] = _product(units["variant_key"], products)
     table = units.groupby(["platform", "campaign_id", "product"], as_index=False)["units"].sum()
     table["share"] = table["units"] / table.groupby(["platform", "campaign_id"])["units"].transform("sum")
     return table

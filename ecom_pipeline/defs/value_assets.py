@@ -24,7 +24,7 @@ from ecom_pipeline import lake
 from ecom_pipeline.attribution.credits import DEFAULT_MODEL, MODELS
 from ecom_pipeline.attribution.performance import platform_channel_names
 from ecom_pipeline.budget import report
-from ecom_pipeline.budget.inventory import campaign_cover, campaign_products, product_cover, product_of
+from ecom_pipeline.budget.inventory import campaign_cover, campaign_products, product_cover, product_of, with_variants
 from ecom_pipeline.budget.recommend import BudgetConfig, outcome_panel, recommend
 from ecom_pipeline.budget.response import fit_response
 from ecom_pipeline.defs.run_days import run_days
@@ -154,8 +154,9 @@ def build_value_assets() -> list[AssetsDefinition]:
         recent = customers[customers["first_order_day"] > as_of - pd.Timedelta(days=90)]
         ltv_by_channel = recent.groupby("acquisition_channel")["predicted_clv_margin"].mean().dropna().to_dict()
         panel = outcome_panel(performance, config.attribution_model, settings.objective, ltv_by_channel, settings.ltv_share)
-        products = product_of(read_table(pipeline, "raw_shopify_products", PRODUCTS))
-        lines = read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, days[-28:])
+        catalog = read_table(pipeline, "raw_shopify_products", PRODUCTS)
+        products = product_of(catalog)
+        lines = with_variants(read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, days[-28:]), catalog)
         credits = read_table(pipeline, "attribution_credits", ATTRIBUTION_CREDITS, days[-28:])
         cover = campaign_cover(campaign_products(credits, lines, products, config.attribution_model),
                                product_cover(read_table(pipeline, "raw_shopify_inventory", INVENTORY_LEVELS), lines, products, as_of,

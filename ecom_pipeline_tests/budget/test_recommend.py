@@ -76,10 +76,10 @@ def test_bad_configuration_is_refused():
 
 def test_product_cover_and_campaign_cover_by_hand():
     inventory = pd.DataFrame({"snapshot_date": pd.to_datetime(["2025-06-29", "2025-06-30", "2025-06-30", "2025-06-30", "2025-06-30"]),
-                              "sku": ["TEE-S", "TEE-S", "TEE-M", "CAP-1", "CAP-1"], "location": ["Main", "Main", "Main", "Main", "Pop-up"],
+                              "variant_key": ["TEE-S", "TEE-S", "TEE-M", "CAP-1", "CAP-1"], "location": ["Main", "Main", "Main", "Main", "Pop-up"],
                               "available": [99, 10, 18, 0, 3], "incoming": [0, 0, 0, 0, 0]})
     lines = pd.DataFrame({"order_id": ["1", "2", "3"], "order_date": pd.to_datetime(["2025-06-20", "2025-06-25", "2025-06-30"]),
-                          "sku": ["TEE-S", "TEE-M", "CAP-1"], "quantity": [28, 28, 14]})
+                          "variant_key": ["TEE-S", "TEE-M", "CAP-1"], "quantity": [28, 28, 14]})
     products = {"TEE-S": "tee", "TEE-M": "tee", "CAP-1": "cap"}
     cover = product_cover(inventory, lines, products, AS_OF).set_index("product")
     assert cover.loc["tee", "available"] == 28 and cover.loc["tee", "units_per_day"] == 2 and cover.loc["tee", "days_of_cover"] == 14

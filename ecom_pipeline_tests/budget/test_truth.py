@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecom_pipeline.budget.inventory import campaign_cover, product_cover, product_of
+from ecom_pipeline.budget.inventory import campaign_cover, product_cover, product_of, with_variants
 from ecom_pipeline.budget.recommend import BudgetConfig, recommend
 from ecom_pipeline.budget.response import adstock, fit_response, hill, hill_slope
 from ecom_pipeline.cli import register_all
@@ -79,7 +79,7 @@ def test_a_campaign_whose_products_are_out_of_stock_is_not_scaled_up(brand):
     panel, _ = true_panel(truth, ads)
     stockout = pd.Timestamp(min(v["first_day"] for v in truth["stockouts"].values())) + pd.Timedelta(days=12)
     skus = product_of(products)
-    cover = product_cover(inventory, order_lines, skus, stockout)
+    cover = product_cover(inventory, with_variants(order_lines, products), skus, stockout)
     empty = set(cover.loc[cover["days_of_cover"] <= 0, "product"])
     assert empty, "the sample brand runs out of a product in its first weeks"
     campaign_products = pd.DataFrame([{"platform": c["platform"], "campaign_id": c["campaign_id"], "product": p, "share": 1 / len(c["products"])}

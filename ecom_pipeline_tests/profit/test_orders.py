@@ -35,10 +35,10 @@ def _lines():
 
 def _products():
     return conform(pd.DataFrame([
-        {"snapshot_date": T("2025-06-01"), "sku": "TEE", "price": 30.0, "unit_cost": 9.0},
-        {"snapshot_date": T("2025-06-05"), "sku": "TEE", "price": 30.0, "unit_cost": 11.0},  # a later cost: not for June 2
-        {"snapshot_date": T("2025-06-01"), "sku": "HOOD", "price": 40.0, "unit_cost": 15.0},
-        {"snapshot_date": T("2025-06-01"), "sku": "NEW", "price": 20.0, "unit_cost": None},
+        {"snapshot_date": T("2025-06-01"), "variant_key": "TEE", "sku": "TEE", "price": 30.0, "unit_cost": 9.0},
+        {"snapshot_date": T("2025-06-05"), "variant_key": "TEE", "sku": "TEE", "price": 30.0, "unit_cost": 11.0},  # a later cost: not for June 2
+        {"snapshot_date": T("2025-06-01"), "variant_key": "HOOD", "sku": "HOOD", "price": 40.0, "unit_cost": 15.0},
+        {"snapshot_date": T("2025-06-01"), "variant_key": "NEW", "sku": "NEW", "price": 20.0, "unit_cost": None},
     ]), PRODUCTS)
 
 
