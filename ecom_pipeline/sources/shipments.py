@@ -1,7 +1,11 @@
-"""ShipStation-style shipment exports (`Category - Field` headers): one row per item, several per order.
+"""ShipStation exports: the Shipments layout (`Category - Field` headers, one row per item, several per order) and
+the Orders grid's "export current view" (`Order #, Store, Age, Order Date, …, Ship Date, …, Rate, Service, Tags`).
 
-Rows are deduplicated to one per order and tracking number (item rows, multi-package orders, re-imports);
-voided labels are kept and flagged so that downstream costs can exclude them.
+Shipments rows are deduplicated to one per order and tracking number (item rows, multi-package orders,
+re-imports); voided labels are kept and flagged so that downstream costs can exclude them. In the Orders grid
+`Rate` is the label cost and an order is one label (the grid has no tracking number); an order not shipped yet has
+no label: skipped and counted. Orders of other stores (TikTok Shop, Walmart…) are kept with their `store`; they
+match no shop order downstream, and are counted there.
 """
 
 from __future__ import annotations
@@ -9,7 +13,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ecom_pipeline.schemas import SHIPMENTS, conform
-from ecom_pipeline.sources.common import Columns, ParseResult, Problem, blank_mask, decode, flag_rows, parse_dates, parse_numbers, read_delimited
+from ecom_pipeline.sources.common import (
+    Columns, ParseResult, Problem, blank_mask, decode, flag_rows, normalise_header, parse_dates, parse_numbers, read_delimited,
+)
 
 FAMILY = "shipments"
 
@@ -29,19 +35,33 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "warehouse": ("operations - warehouse", "ship from - warehouse"),
     "sku": ("item - sku",),
     "quantity": ("item - qty", "item - quantity"),
+    "store": ("store - name", "store"),
+    "item_name": ("item - name", "item - description"),
 }
+GRID = {
+    "order_name": ("order #",), "store": ("store",), "order_date": ("order date",), "shipped_date": ("ship date",),
+    "label_cost": ("rate",), "order_shipping_paid": ("shipping paid",), "service": ("service",), "sku": ("item sku",),
+    "quantity": ("quantity",), "carrier": ("carrier",), "tracking_number": ("tracking #", "tracking number"), "item_name": ("item name",),
+}
+NO_TRACKING = "(not in export)"
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%Y", "ISO8601")
 TRUE = {"true", "yes", "y", "1", "t", "x"}
 
 
 def looks_like(headers: list[str]) -> bool:
-    return "order - number" in headers and any(h.startswith("shipment - ") for h in headers)
+    return ("order - number" in headers and any(h.startswith("shipment - ") for h in headers)) or _is_grid(headers)
+
+
+def _is_grid(headers: list[str]) -> bool:
+    return {"order #", "ship date", "rate"} <= set(headers) and bool(set(headers) & {"store", "service", "item name"})
 
 
 def parse(raw: bytes, name: str = "", mtime: float | None = None, default_currency: str | None = None) -> ParseResult:
     text, encoding = decode(raw)
     frame, _, _ = read_delimited(text, looks_like)
+    if _is_grid([normalise_header(c) for c in frame.columns]):
+        return _parse_grid(frame, encoding)
     cols = Columns(frame)
     cols.require({"Order - Number": ALIASES["order_name"], "Shipment - Tracking Number": ALIASES["tracking_number"]}, "Shipments")
     col = {key: cols.get(*aliases) for key, aliases in ALIASES.items()}
@@ -66,20 +86,54 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
         "delivered_date": dates["delivered_date"], "label_cost": amounts["label_cost"],
         "order_shipping_paid": amounts["order_shipping_paid"],
         "is_return": col["is_return"].str.lower().isin(TRUE), "voided": col["void"].str.lower().isin(TRUE),
-        "warehouse": col["warehouse"], "item_quantity": amounts["quantity"], "sku": col["sku"],
-        "source_row": frame.index + 1,
+        "warehouse": col["warehouse"], "item_quantity": amounts["quantity"], "sku": col["sku"], "store": col["store"],
+        "item": col["sku"].where(~blank_mask(col["sku"]), col["item_name"]), "source_row": frame.index + 1,
     })[~bad_rows]
+    return _labels(rows, len(frame), problems, encoding, [])
+
+
+def _parse_grid(frame: pd.DataFrame, encoding: str) -> ParseResult:
+    """The Orders grid: one row per order item, `Rate` the order's label cost; unshipped orders have no label yet."""
+    cols = Columns(frame)
+    col = {key: cols.get(*aliases) for key, aliases in GRID.items()}
+    label = {key: cols.find(*aliases) or aliases[0] for key, aliases in GRID.items()}
+    problems: list[Problem] = []
+    flag_rows(problems, blank_mask(col["order_name"]), label["order_name"], "missing_order", "the row names no order")
+    dates = {}
+    for key in ("order_date", "shipped_date"):
+        dates[key], bad = parse_dates(col[key].str.slice(0, 22), DATE_FORMATS)
+        flag_rows(problems, bad, label[key], "bad_date", f"{label[key]} is not a date: {{value!r}}", col[key])
+    amounts = {}
+    for key in ("label_cost", "order_shipping_paid", "quantity"):
+        amounts[key], bad = parse_numbers(col[key], decimal=".")
+        flag_rows(problems, bad, label[key], "not_a_number", f"{label[key]} is not a number: {{value!r}}", col[key])
+    awaiting = blank_mask(col["shipped_date"]) & ~frame.index.isin([p.row - 1 for p in problems])
+    bad_rows = frame.index.isin([p.row - 1 for p in problems])
+    tracking = col["tracking_number"].where(~blank_mask(col["tracking_number"]), NO_TRACKING)
+    rows = pd.DataFrame({
+        "order_name": col["order_name"], "tracking_number": tracking, "carrier": col["carrier"], "service": col["service"],
+        "order_date": dates["order_date"], "shipped_date": dates["shipped_date"], "delivered_date": pd.NaT,
+        "label_cost": amounts["label_cost"], "order_shipping_paid": amounts["order_shipping_paid"], "is_return": False, "voided": False,
+        "warehouse": "", "item_quantity": amounts["quantity"], "sku": col["sku"], "store": col["store"],
+        "item": col["sku"].where(~blank_mask(col["sku"]), col["item_name"]), "source_row": frame.index + 1,
+    })[~bad_rows & ~awaiting]
+    notes = [f"{int(awaiting.sum())} item row(s) of orders not shipped yet (no Ship Date): no label to load"] if awaiting.any() else []
+    return _labels(rows, len(frame), problems, encoding, notes, skipped=int(awaiting.sum()))
+
+
+def _labels(rows: pd.DataFrame, rows_read: int, problems: list[Problem], encoding: str, notes: list[str], skipped: int = 0) -> ParseResult:
     # Item rows repeat the label's cost: take it once per label, never sum it. Exact re-imports collapse too.
-    items = rows.drop_duplicates(["order_name", "tracking_number", "sku", "item_quantity", "voided"])
+    items = rows.drop_duplicates(["order_name", "tracking_number", "item", "item_quantity", "voided"])
     labels = items.groupby(["order_name", "tracking_number"], sort=False).agg(
         carrier=("carrier", "first"), service=("service", "first"), order_date=("order_date", "first"),
         shipped_date=("shipped_date", "min"), delivered_date=("delivered_date", "max"), label_cost=("label_cost", "max"),
         order_shipping_paid=("order_shipping_paid", "max"), is_return=("is_return", "any"), voided=("voided", "any"),
-        warehouse=("warehouse", "first"), item_quantity=("item_quantity", "sum"),
+        warehouse=("warehouse", "first"), item_quantity=("item_quantity", "sum"), store=("store", "first"),
         skus=("sku", lambda s: ",".join(sorted({v for v in s if v}))), source_row=("source_row", "min"),
     ).reset_index()
-    for key in ("carrier", "service", "warehouse", "skus"):
+    for key in ("carrier", "service", "warehouse", "skus", "store"):
         labels[key] = labels[key].replace("", pd.NA)
     duplicates = len(rows) - len(labels)
-    notes = [f"collapsed {duplicates} item/duplicate row(s) into {len(labels)} label(s)"] if duplicates else []
-    return ParseResult(FAMILY, encoding, {"shipments": conform(labels, SHIPMENTS)}, rows_read=len(frame), problems=problems, notes=notes)
+    notes = notes + ([f"collapsed {duplicates} item/duplicate row(s) into {len(labels)} label(s)"] if duplicates else [])
+    return ParseResult(FAMILY, encoding, {"shipments": conform(labels, SHIPMENTS)}, rows_read=rows_read, problems=problems, notes=notes,
+                       rows_skipped=skipped)
