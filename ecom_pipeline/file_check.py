@@ -23,7 +23,9 @@ class FileReport:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_skipped: int = 0
     rejected: bool = False
+    notes: list[str] = field(default_factory=list)
     reason: str | None = None
     problems: list[dict] = field(default_factory=list)
 
@@ -32,7 +34,7 @@ class FileReport:
         return 2 if self.rejected else (1 if self.rows_quarantined else 0)
 
     def as_dict(self, limit: int = 20) -> dict:
-        keys = ("file", "source", "encoding", "rows_read", "rows_loaded", "rows_quarantined", "rejected", "reason")
+        keys = ("file", "source", "encoding", "rows_read", "rows_loaded", "rows_quarantined", "rows_skipped", "rejected", "reason", "notes")
         return {**{k: getattr(self, k) for k in keys}, "problems": self.problems[:limit]}
 
     def as_text(self, limit: int = 20) -> str:
@@ -40,7 +42,9 @@ class FileReport:
             return f"{self.file}: REJECTED — {self.reason}"
         lines = [
             f"{self.file}: {self.source} ({self.encoding})",
-            f"  rows read {self.rows_read:,}, loaded {self.rows_loaded:,}, quarantined {self.rows_quarantined:,}",
+            f"  rows read {self.rows_read:,}, loaded {self.rows_loaded:,}, quarantined {self.rows_quarantined:,}"
+            + (f", skipped {self.rows_skipped:,} (no data by design)" if self.rows_skipped else ""),
+            *(f"  note: {note}" for note in self.notes),
         ]
         for problem in self.problems[:limit]:
             lines.append(f"  row {problem['row']}, column {problem['column']}: {problem['rule']} — {neutralise(problem['message'])}")
@@ -79,6 +83,8 @@ def check_file(path: Path, settings: Settings) -> FileReport:
     bad_rows = {p["row"] for p in problems}
     report.rows_read = result.rows_read
     report.rows_quarantined = len(bad_rows)
-    report.rows_loaded = result.rows_read - len(bad_rows)
+    report.rows_skipped = result.rows_skipped
+    report.rows_loaded = result.rows_read - result.rows_skipped - len(bad_rows)
+    report.notes = result.notes
     report.problems = problems
     return report

@@ -47,6 +47,7 @@ class Registration:
     rows_loaded: int
     rows_quarantined: int
     notes: list[str] = field(default_factory=list)
+    rows_skipped: int = 0  # totals rows, image-only rows: no data by the vendor's design
     duplicate_of_known_file: bool = False
 
     def ranges(self) -> list[tuple[str, str]]:
@@ -147,6 +148,7 @@ class Registry:
             file_hash=digest, family=result.family, original_name=path.name, archived_as=str(archived.relative_to(self.settings.data_dir)),
             encoding=result.encoding, exported_at=stat.st_mtime, registered_at=time.time(), days=days,
             rows_read=result.rows_read, rows_loaded=result.rows_loaded, rows_quarantined=result.rows_quarantined, notes=result.notes,
+            rows_skipped=result.rows_skipped,
         )
         stamp = f"{time.time_ns():020d}"
         atomic_write_bytes(self.manifests / f"{stamp}-{digest}.json", json.dumps(asdict(registration), indent=1).encode())

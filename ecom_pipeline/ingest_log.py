@@ -35,14 +35,14 @@ def ingest_log_table(registry: Registry, quarantine: pd.DataFrame) -> pd.DataFra
             "exported_at": pd.Timestamp(r.exported_at, unit="s", tz="UTC"), "registered_at": pd.Timestamp(r.registered_at, unit="s", tz="UTC"),
             "first_day": days[0] if days else None, "last_day": days[-1] if days else None, "days_covered": len(days),
             "rows_read": r.rows_read, "rows_loaded": r.rows_loaded - validated_away, "rows_quarantined": quarantined,
-            "rejected": False, "reason": "; ".join(r.notes) or None, "stored_as": r.archived_as,
+            "rows_skipped": r.rows_skipped, "rejected": False, "reason": "; ".join(r.notes) or None, "stored_as": r.archived_as,
         })
     for rejection in registry.rejections():
         rows.append({
             "file_hash": rejection.file_hash, "family": None, "original_name": rejection.original_name, "encoding": None,
             "exported_at": None, "registered_at": pd.Timestamp(rejection.rejected_at, unit="s", tz="UTC"),
             "first_day": None, "last_day": None, "days_covered": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0,
-            "rejected": True, "reason": rejection.reason, "stored_as": rejection.moved_to,
+            "rows_skipped": 0, "rejected": True, "reason": rejection.reason, "stored_as": rejection.moved_to,
         })
     frame = conform(pd.DataFrame(rows), INGEST_LOG) if rows else INGEST_LOG.empty()
     return frame.sort_values("registered_at", kind="stable").reset_index(drop=True)

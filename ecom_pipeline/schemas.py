@@ -77,6 +77,7 @@ ORDERS = TableSpec(
         "shipping_charged": "float",
         "total_tax": "float",
         "total_price": "float",
+        "tips": "float",
         "refunded_amount": "float",
         "net_sales": "float",
         "financial_status": "string",
@@ -86,12 +87,16 @@ ORDERS = TableSpec(
         "discount_codes": "string",
         "accepts_marketing": "bool",
         "line_count": "int",
+        "attribution_source": "string",
+        "attribution_medium": "string",
+        "attribution_referrer": "string",
         **LINEAGE,
     },
     partition_column="order_date",
     key=("order_id",),
-    description="One row per Shopify order: money in the shop currency, created time in UTC, order_date the "
-    "shop's calendar day; customer_key is the SHA-256 of the email.",
+    description="One row per store order (Shopify or WooCommerce): money in the order's currency, created time in UTC, "
+    "order_date the shop's calendar day; customer_key is the SHA-256 of the email; attribution_* the store's own "
+    "attribution of the order where its export has one (WooCommerce's `Organic: Google`).",
 )
 
 ORDER_LINES = TableSpec(
@@ -118,9 +123,11 @@ PRODUCTS = TableSpec(
     columns={
         "snapshot_date": "date",
         "snapshot_date_source": "string",
+        "variant_key": "string",
         "sku": "string",
         "handle": "string",
         "title": "string",
+        "line_name": "string",
         "price": "float",
         "unit_cost": "float",
         "currency": "string",
@@ -128,8 +135,10 @@ PRODUCTS = TableSpec(
         **LINEAGE,
     },
     partition_column="snapshot_date",
-    key=("snapshot_date", "sku"),
-    description="Product variants with price and unit cost (`Cost per item`) as of the export's date.",
+    key=("snapshot_date", "variant_key"),
+    description="Product variants with price and unit cost (`Cost per item`) as of the export's date. variant_key is the "
+    "SKU when the variant has one, else handle/option values (most stores have no SKUs); line_name is how an order "
+    "line names the variant (`Title` or `Title - Option / Option`).",
 )
 
 INVENTORY_LEVELS = TableSpec(
@@ -137,6 +146,7 @@ INVENTORY_LEVELS = TableSpec(
     columns={
         "snapshot_date": "date",
         "snapshot_date_source": "string",
+        "variant_key": "string",
         "sku": "string",
         "location": "string",
         "available": "int",
@@ -147,8 +157,8 @@ INVENTORY_LEVELS = TableSpec(
         **LINEAGE,
     },
     partition_column="snapshot_date",
-    key=("snapshot_date", "sku", "location"),
-    description="Stock per SKU and location from Shopify inventory exports (current, 2023 and legacy layouts); "
+    key=("snapshot_date", "variant_key", "location"),
+    description="Stock per variant (its SKU, else handle/option values) and location from Shopify inventory exports (current, 2023 and legacy layouts); "
     "the snapshot date comes from the file name, else its modification time (snapshot_date_source says which).",
 )
 
@@ -169,6 +179,7 @@ SHIPMENTS = TableSpec(
         "warehouse": "string",
         "item_quantity": "int",
         "skus": "string",
+        "store": "string",
         **LINEAGE,
     },
     partition_column="shipped_date",
@@ -251,6 +262,7 @@ INGEST_LOG = TableSpec(
         "rows_read": "int",
         "rows_loaded": "int",
         "rows_quarantined": "int",
+        "rows_skipped": "int",
         "rejected": "bool",
         "reason": "string",
         "stored_as": "string",
@@ -258,7 +270,8 @@ INGEST_LOG = TableSpec(
     partition_column="first_day",
     key=("file_hash",),
     description="One row per landed file: what it was, what it covered, and where every row went "
-    "(rows_read = rows_loaded + rows_quarantined); rejected files with their reason.",
+    "(rows_read = rows_loaded + rows_quarantined + rows_skipped, the last being rows that hold no data by the vendor's design: "
+    "totals rows, image-only product rows, `No data available.`); rejected files with their reason.",
 )
 
 AD_PERFORMANCE_UNIFIED = TableSpec(

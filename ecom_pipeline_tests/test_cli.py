@@ -46,7 +46,8 @@ def test_check_file_json_and_exit_codes(tmp_path, capsys):
     clean.write_text("Reporting starts,Reporting ends,Day,Campaign name,Amount spent (USD)\n2025-06-01,2025-06-01,2025-06-01,A,5\n")
     assert main(["check-file", str(clean), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert list(report) == ["file", "source", "encoding", "rows_read", "rows_loaded", "rows_quarantined", "rejected", "reason", "problems"]
+    assert list(report) == ["file", "source", "encoding", "rows_read", "rows_loaded", "rows_quarantined", "rows_skipped", "rejected", "reason",
+                            "notes", "problems"]
     assert (report["source"], report["rows_read"], report["rows_loaded"], report["problems"]) == ("meta_ads", 1, 1, [])
     dirty = tmp_path / "dirty.csv"
     dirty.write_text(clean.read_text() + "2025-06-01,2025-06-01,2025-06-01,B,-1\n")

@@ -24,7 +24,9 @@ from ecom_pipeline import lake
 from ecom_pipeline.defs.metadata import column_schema, png_markdown, preview, pyplot
 from ecom_pipeline.defs.resources import PipelineSettings
 from ecom_pipeline.journey.acquisition import acquisition_channels
-from ecom_pipeline.journey.channels import assign_channels, hosts, load_grouping, match_campaigns, match_rates, sessions_from_events
+from ecom_pipeline.journey.channels import (
+    STORE_ATTRIBUTION, assign_channels, hosts, load_grouping, match_campaigns, match_rates, sessions_from_events, store_touches,
+)
 from ecom_pipeline.journey.journeys import conversion_paths, journeys, lost_journeys, stitch
 from ecom_pipeline.profit.marketing import daily_summary, unify_ads
 from ecom_pipeline.profit.orders import ProfitConfig, enrich_orders
@@ -101,10 +103,12 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         days = list(context.partition_keys)
         events = read_table(pipeline, "raw_touchpoints", TOUCHPOINTS, days_before(days[0], LOOKBACK_DAYS) + days)
         campaigns = read_table(pipeline, "ad_performance", AD_PERFORMANCE_UNIFIED)
-        sessions = match_campaigns(assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), load_grouping(pipeline.channel_grouping or None)), campaigns)
+        rules = load_grouping(pipeline.channel_grouping or None)
+        sessions = match_campaigns(assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), rules), campaigns)
         stitched_share = stitch(sessions)[1]
         history = order_history(pipeline)
-        rows = conform(journeys(on_days(history, "order_date", days), history, sessions, LOOKBACK_DAYS), CUSTOMER_JOURNEYS)
+        told = store_touches(read_table(pipeline, "raw_shopify_orders", ORDERS, days, columns=["order_id", *STORE_ATTRIBUTION]), rules)
+        rows = conform(journeys(on_days(history, "order_date", days), history, sessions, LOOKBACK_DAYS, told), CUSTOMER_JOURNEYS)
         rates = match_rates(sessions)
         yield Output(rows, metadata={
             **run_counts(rows, days), "orders": int(rows["order_id"].nunique()), "stitched_share": round(stitched_share, 4),

@@ -41,7 +41,7 @@ def build_validation_asset(dialect: str) -> AssetsDefinition:
                       metadata={"dagster/column_schema": column_schema(INGEST_LOG)}),
         ],
         check_specs=[AssetCheckSpec("rows_accounted_for", asset=AssetKey("ingest_log"), blocking=True,
-                                    description="for every file, rows_read = rows_loaded + rows_quarantined")],
+                                    description="for every file, rows_read = rows_loaded + rows_quarantined + rows_skipped")],
     )
     def validation_tables(context: AssetExecutionContext, pipeline: PipelineSettings, warehouse_db: Warehouse):
         registry = pipeline.registry()
@@ -60,17 +60,17 @@ def build_validation_asset(dialect: str) -> AssetsDefinition:
         yield MaterializeResult(asset_key=AssetKey("ingest_log"), metadata={
             "dagster/row_count": len(log), "files_rejected": len(rejected),
             "rows_read": int(log["rows_read"].sum()), "rows_loaded": int(log["rows_loaded"].sum()),
-            "rows_quarantined": int(log["rows_quarantined"].sum()),
+            "rows_quarantined": int(log["rows_quarantined"].sum()), "rows_skipped": int(log["rows_skipped"].sum()),
             "rejected_files": MetadataValue.md(rejected[["original_name", "reason"]].to_markdown(index=False) if len(rejected) else "_none_"),
             "preview": preview(log.drop(columns=["stored_as"]), INGEST_LOG),
         })
-        broken = log[log["rows_read"] != log["rows_loaded"] + log["rows_quarantined"]]
+        broken = log[log["rows_read"] != log["rows_loaded"] + log["rows_quarantined"] + log["rows_skipped"]]
         yield AssetCheckResult(
             asset_key=AssetKey("ingest_log"), check_name="rows_accounted_for", passed=broken.empty,
             severity=AssetCheckSeverity.ERROR,
             description="every row of every file is loaded or quarantined" if broken.empty else f"{len(broken)} file(s) lose rows",
             metadata={"files": len(log), "files_losing_rows": MetadataValue.md(
-                broken[["original_name", "rows_read", "rows_loaded", "rows_quarantined"]].to_markdown(index=False) if len(broken) else "_none_")},
+                broken[["original_name", "rows_read", "rows_loaded", "rows_quarantined", "rows_skipped"]].to_markdown(index=False) if len(broken) else "_none_")},
         )
 
     return validation_tables

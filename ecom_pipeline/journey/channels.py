@@ -14,6 +14,7 @@ import pandas as pd
 
 DEFAULT_GROUPING = "channel_grouping.csv"
 DIRECT = "Direct"
+STORE_ATTRIBUTION = ["attribution_source", "attribution_medium", "attribution_referrer"]  # the store's own, on its orders
 
 
 @dataclass(frozen=True)
@@ -142,3 +143,13 @@ def match_rates(sessions: pd.DataFrame) -> pd.DataFrame:
     }).fillna(0).astype(int)
     table["match_rate"] = np.where(table["tagged"] > 0, table["matched"] / table["tagged"].where(table["tagged"] > 0), np.nan)
     return table.reset_index()
+
+
+def store_touches(orders: pd.DataFrame, rules: list[GroupingRule]) -> pd.DataFrame:
+    """The channel of each order the store itself attributed (WooCommerce `Organic: Google`): order_id, channel, platform."""
+    told = orders[orders[STORE_ATTRIBUTION].notna().any(axis=1)]
+    if told.empty:
+        return pd.DataFrame(columns=["order_id", "channel", "platform"])
+    touches = pd.DataFrame({"click_id_type": "", "utm_source": told["attribution_source"].fillna(""),
+                            "utm_medium": told["attribution_medium"].fillna(""), "referrer_host": told["attribution_referrer"].fillna("")})
+    return assign_channels(touches, rules).assign(order_id=told["order_id"].to_numpy())[["order_id", "channel", "platform"]].reset_index(drop=True)

@@ -20,9 +20,11 @@ def stitch(sessions: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     return out, share
 
 
-def journeys(orders: pd.DataFrame, history: pd.DataFrame, sessions: pd.DataFrame, lookback_days: int = 30) -> pd.DataFrame:
+def journeys(orders: pd.DataFrame, history: pd.DataFrame, sessions: pd.DataFrame, lookback_days: int = 30,
+             store_touches: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per order × touch: the customer's sessions after their previous order and within `lookback_days`
-    before the order. An order with no touch gets one inferred Direct touch.
+    before the order. An order with no touch gets one touch at its own time: the store's attribution of the order
+    where its export has one (`store_touches`: order_id, channel, platform), else an inferred Direct touch.
 
     A session is the customer's when it carries their key, or when its anonymous id was identified as them by a
     session whose day lies within the lookback before the order's day (or on it). Evidence from later days is not
@@ -56,8 +58,13 @@ def journeys(orders: pd.DataFrame, history: pd.DataFrame, sessions: pd.DataFrame
     joined = joined.drop_duplicates(["order_id", "session"])
     found = set(joined["order_id"])
     missing = target[~target["order_id"].isin(found)].assign(
-        touch_timestamp=lambda f: f["order_timestamp"], session=pd.NA, channel=DIRECT, platform=pd.NA, campaign_id=pd.NA, campaign_name=pd.NA)
-    parts = [part for part in (joined.assign(inferred=False), missing.assign(inferred=True)) if len(part)]
+        touch_timestamp=lambda f: f["order_timestamp"], session=pd.NA, channel=DIRECT, platform=pd.NA, campaign_id=pd.NA, campaign_name=pd.NA,
+        inferred=True)
+    if store_touches is not None and len(store_touches) and len(missing):
+        told = missing["order_id"].map(store_touches.set_index("order_id")["channel"])
+        missing = missing.assign(channel=told.fillna(missing["channel"]), inferred=told.isna(),
+                                 platform=missing["order_id"].map(store_touches.set_index("order_id")["platform"]).astype("string"))
+    parts = [part for part in (joined.assign(inferred=False), missing) if len(part)]
     joined = pd.concat(parts, ignore_index=True)
     joined = joined.sort_values(["order_id", "touch_timestamp"], kind="stable")
     joined["position"] = joined.groupby("order_id").cumcount() + 1

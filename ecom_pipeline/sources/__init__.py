@@ -19,13 +19,16 @@ from ecom_pipeline.sources import (
     shopify_products,
     tiktok_ads,
     touchpoints,
+    woocommerce_orders,
+    workbook,
 )
 from ecom_pipeline.sources.common import FileRejected, ParseResult, Problem, decode, normalise_header, sniff_delimiter
 
-PARSERS = {
-    module.FAMILY: module
-    for module in (meta_ads, google_ads, tiktok_ads, shopify_orders, shopify_products, shopify_inventory, shipments, touchpoints, fx_rates)
-}
+# Detection order matters only where signatures could overlap; each module's FAMILY names the tables it fills
+# (WooCommerce orders are a layout of the store-orders family, beside Shopify's).
+MODULES = (meta_ads, google_ads, tiktok_ads, shopify_orders, woocommerce_orders, shopify_products, shopify_inventory, shipments,
+           touchpoints, fx_rates)
+LOCAL_TIME_MODULES = (touchpoints, woocommerce_orders)  # dated in the shop's time zone: their files carry no offset
 
 # Which canonical tables each family fills.
 FAMILY_TABLES = {
@@ -40,17 +43,24 @@ FAMILY_TABLES = {
     "fx_rates": ("fx_rates",),
 }
 
-__all__ = ["PARSERS", "FAMILY_TABLES", "FileRejected", "ParseResult", "Problem", "detect", "parse_bytes", "parse_file"]
+__all__ = ["MODULES", "FAMILY_TABLES", "FileRejected", "ParseResult", "Problem", "detect", "parse_bytes", "parse_file"]
 
 
 def detect(raw: bytes) -> tuple[str, str]:
     """(family, encoding) of an export from its first bytes; FileRejected with a reason when unknown."""
+    module, encoding = _detect(raw)
+    return module.FAMILY, encoding
+
+
+def _detect(raw: bytes):
+    """(parser module, encoding) of an export."""
     if not raw.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
         raise FileRejected("the file is empty")
     if raw.startswith(b"PAR1"):
-        return touchpoints.FAMILY, "parquet"
-    if raw.startswith(b"PK\x03\x04"):
-        raise FileRejected("this is a zip archive or an Excel workbook (XLSX), whatever its name says: export or save it as CSV")
+        return touchpoints, "parquet"
+    if workbook.is_zip(raw):
+        module, _ = _detect(workbook.workbook_csv(raw))
+        return module, "xlsx"
     text, encoding = decode(raw[:65536] if not raw.startswith((b"\xff\xfe", b"\xfe\xff")) else raw[:65536 - (65536 % 2)])
     stripped = text.lstrip()
     if stripped.startswith("{"):
@@ -60,29 +70,63 @@ def detect(raw: bytes) -> tuple[str, str]:
         except json.JSONDecodeError:
             raise FileRejected("the file starts like JSON lines but its first line is not valid JSON") from None
         if touchpoints.looks_like_record(record):
-            return touchpoints.FAMILY, encoding
+            return touchpoints, encoding
         raise FileRejected(f"JSON lines with fields {sorted(record)[:8]} match no known export (touchpoints need event_name and event_timestamp)")
     for line in text.splitlines()[:15]:
         headers = [normalise_header(c) for c in next(csv.reader([line], delimiter=sniff_delimiter(line)), [])]
-        for family, module in PARSERS.items():
+        for module in MODULES:
             if module.looks_like(headers):
-                return family, encoding
-    first = text.splitlines()[0][:120] if text.splitlines() else ""
+                return module, encoding
+    lines = text.splitlines()
+    for line in lines[:15]:
+        headers = {normalise_header(c) for c in next(csv.reader([line], delimiter=sniff_delimiter(line)), [])}
+        for known, matches, advice in KNOWN_UNSUPPORTED:
+            if matches(headers, lines):
+                raise FileRejected(f"this is {known}, which the pipeline does not read: {advice}")
+    first = lines[0][:120] if lines else ""
     raise FileRejected(f"no known export matches this file's header (first line: {first!r})")
+
+
+# Reports people drop by mistake: named, with what to export instead (FORMATS.md, "Out of scope for now").
+KNOWN_UNSUPPORTED = (
+    ("a Google Ads Editor export (campaign settings, no daily metrics)",
+     lambda h, _: "campaign" in h and bool(h & {"campaign type", "bid strategy type", "networks"}) and not h & {"impr.", "impressions", "cost", "clicks"},
+     "download the Campaign report from Google Ads → Reports with the Day segment"),
+    ("a Google Ads time-series card download (account totals, no campaign)",
+     lambda h, _: bool(h & {"fecha", "day", "date", "tag", "jour"}) and bool(h & {"costo", "cost", "kosten", "coût"}) and bool(h & {"clics", "clicks", "klicks"})
+     and not h & {"campaign", "campaña", "kampagne", "campagne", "campaign name"},
+     "download the Campaign report with the Day segment instead, so spend has its campaign"),
+    ("a Google Analytics 4 report download (aggregated tables)",
+     lambda h, lines: bool(lines) and lines[0].startswith("# ") and any("property" in line.lower() or "start date" in line.lower() for line in lines[:8]),
+     "web touchpoints come from GA4's BigQuery export (events) or your pixel's event file"),
+    ("a Klaviyo campaign report", lambda h, _: bool(h & {"total recipients", "unique opens", "open rate"}) and "campaign name" in h,
+     "email campaigns are not ad spend; the touches they drive arrive with their UTM tags in your web events"),
+    ("an Amazon Ads report", lambda h, _: bool(h & {"portfolio name", "7 day total sales", "7 day total sales ", "advertised sku"}),
+     "Amazon Ads is not supported yet"),
+    ("a Shopify customers export", lambda h, _: "customer id" in h and bool(h & {"accepts email marketing", "total spent", "total orders"}),
+     "the orders export already carries each customer (hashed); drop the orders export instead"),
+)
 
 
 def parse_bytes(raw: bytes, name: str = "", mtime: float | None = None, default_currency: str | None = None,
                 shop_timezone: str | None = None) -> ParseResult:
     """Detect the family and parse; FileRejected when the file as a whole cannot be used. Web events are dated in
     `shop_timezone` (the other exports carry their own day)."""
-    family, _ = detect(raw)
-    dated = {"shop_timezone": shop_timezone} if family == touchpoints.FAMILY else {}
+    container = "xlsx" if workbook.is_zip(raw) else None
+    if container:
+        raw = workbook.workbook_csv(raw)
+    module, _ = _detect(raw)
+    dated = {"shop_timezone": shop_timezone or "UTC"} if module in LOCAL_TIME_MODULES else {}
     try:
-        return PARSERS[family].parse(raw, name=name, mtime=mtime, default_currency=default_currency, **dated)
+        result = module.parse(raw, name=name, mtime=mtime, default_currency=default_currency, **dated)
+        result.encoding = container or result.encoding
+        if result.rows_read == 0:
+            result.notes.append("the file has a header but no data rows")
+        return result
     except FileRejected:
         raise
     except (UnicodeDecodeError, csv.Error, ValueError) as error:
-        raise FileRejected(f"the {family} file could not be read: {error}") from error
+        raise FileRejected(f"the {module.FAMILY} file could not be read: {error}") from error
 
 
 def parse_file(path: str | Path, default_currency: str | None = None, shop_timezone: str | None = None) -> ParseResult:

@@ -72,7 +72,7 @@ PRODUCTS = (
 def test_products_take_cost_per_item_and_date_from_file_name():
     result = parse_bytes(PRODUCTS.encode(), name="products_export_2025-10-01.csv")
     frame = result.tables["products"]
-    assert result.rows_read == 2 and "image-only" in result.notes[0]
+    assert (result.rows_read, result.rows_loaded, result.rows_skipped) == (3, 2, 1) and "image-only" in result.notes[0]
     assert list(frame["sku"]) == ["TEE-M", "TEE-L"]
     assert list(frame["title"]) == ["Classic Tee", "Classic Tee"]
     assert frame.loc[0, "unit_cost"] == 9.5

@@ -43,12 +43,17 @@ CORPUS = {
     "negative_spend": ((META_HEADER + META_ROW.replace("12.50", "-12.50")).encode(), ("quarantined", 1, 1, "spend_non_negative")),
     "meta_aggregated_over_a_week": ((META_HEADER.replace("Day,", "") + "2025-06-01,2025-06-07,Spring,11,80,7000,140\n").encode(), ("rejected", "not daily data")),
     "spreadsheet_formula_in_campaign_name": ((META_HEADER + META_ROW.replace("Spring", '"=HYPERLINK(""http://x.example"",""click"")"')).encode(), ("clean", 1)),
-    "one_megabyte_field": ((META_HEADER + META_ROW.replace("Spring", "S" * 1_000_000)).encode(), ("clean", 1)),
-    "binary_garbage": (bytes(range(256)) * 64, ("rejected", "no known export")),
-    "xlsx_renamed_to_csv": (b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 200 + b"[Content_Types].xml", ("rejected", "Excel workbook")),
+    "one_megabyte_field": ((META_HEADER + META_ROW.replace("Spring", "S" * 1_000_000)).encode(), ("rejected", "row 1, column 'Campaign name' holds 1,000,000 characters")),
+    "nul_bytes_in_a_utf8_file": ((META_HEADER + META_ROW.replace("Spring", "Spr\x00ing")).encode(), ("rejected", "NUL bytes (first on line 2)")),
+    "n_a_in_spend": ((META_HEADER + META_ROW.replace("12.50", "n/a")).encode(), ("quarantined", 1, 1, "not_a_number")),
+    "n_a_in_an_order_total": ((ORDERS_HEADER + ORDER_1001.replace("45.00", "N/A") + ORDER_1002).encode(), ("quarantined", 3, 2, "not_a_number")),
+    "google_dash_placeholders_are_zero": ('Report\n"June 1, 2025 - June 1, 2025"\nDay,Campaign,Impr.,Cost,Conversions,Currency code\n'
+                                          '2025-06-01,A, --,0.00,--,USD\n'.encode(), ("clean", 1)),
+    "binary_garbage": (bytes(range(256)) * 64, ("rejected", "NUL bytes")),
+    "xlsx_renamed_to_csv": (b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 200 + b"[Content_Types].xml", ("rejected", "damaged")),
     "shipment_delivered_before_shipped": (("Order - Number,Date - Shipped Date,Delivery - Date,Shipment - Tracking Number,Amount - Shipping Cost,Shipment - Void Flag\n"
                                           "#1,6/5/2025,6/3/2025,T1,5.00,false\n#2,6/5/2025,6/8/2025,T2,5.00,false\n").encode(), ("quarantined", 2, 1, "delivered_not_before_shipped")),
-    "google_totals_only": ('Report\n"June 1, 2025 - June 1, 2025"\nDay,Campaign,Impr.,Cost,Currency code\nTotal: Account,--,"1,000",5.00,\n'.encode(), ("clean", 0)),
+    "google_totals_only": ('Report\n"June 1, 2025 - June 1, 2025"\nDay,Campaign,Impr.,Cost,Currency code\nTotal: Account,--,"1,000",5.00,\n'.encode(), ("clean", 1)),
     "json_lines_with_a_raw_email_in_the_hash_column": (
         b'{"event_id":"1","event_timestamp":"2025-06-01T10:00:00Z","event_name":"page_view","email_sha256":"ana@example.com"}\n'
         b'{"event_id":"2","event_timestamp":"2025-06-01T11:00:00Z","event_name":"page_view"}\n', ("clean", 2)),
@@ -61,7 +66,7 @@ def test_bad_input(name, tmp_path, settings):
     path = tmp_path / f"{name}.csv"
     path.write_bytes(raw)
     report = check_file(path, settings)
-    assert report.rows_read == report.rows_loaded + report.rows_quarantined
+    assert report.rows_read == report.rows_loaded + report.rows_quarantined + report.rows_skipped
     kind = expected[0]
     if kind == "rejected":
         assert report.rejected and report.exit_code == 2
@@ -73,6 +78,14 @@ def test_bad_input(name, tmp_path, settings):
         assert all(p["row"] >= 1 and p["column"] and p["message"] for p in report.problems)
     else:
         assert not report.rejected and report.rows_quarantined == 0 and report.rows_read == expected[1], report.problems
+        assert report.rows_loaded == report.rows_read - report.rows_skipped
+
+
+def test_a_header_only_file_says_it_has_no_rows(tmp_path, settings):
+    path = tmp_path / "empty_week.csv"
+    path.write_bytes(META_HEADER.encode())
+    report = check_file(path, settings)
+    assert (report.rows_read, report.exit_code) == (0, 0) and "header but no data rows" in report.as_text()
 
 
 def test_corpus_is_large_enough():
