@@ -125,8 +125,7 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
         "line_count": per_order["line_count"],
         "source_row": pd.Series(frame.index[keep & is_head] + 1, index=head_text.index),
     })
-    # Refunds apply to merchandise first (then taxes, then shipping): net sales never go below zero for a full refund.
-    orders["net_sales"] = orders["gross_sales"] - orders["discounts"] - orders["refunded_amount"].clip(upper=orders["subtotal"].fillna(0.0))
+    orders["net_sales"] = net_sales(orders)
 
     line_rows = rows.assign(order_row=frame.index[keep] + 1)
     merchandise = keep & ~_is_tip(col)
@@ -145,6 +144,12 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     })
     tables = {"orders": conform(orders.reset_index(drop=True), ORDERS), "order_lines": conform(order_lines, ORDER_LINES)}
     return ParseResult(FAMILY, encoding, tables, rows_read=len(frame), problems=problems)
+
+
+def net_sales(orders: pd.DataFrame) -> pd.Series:
+    """Gross sales − discounts − refunds, refunds applied to merchandise first (then taxes, then shipping), so a full
+    refund never takes net sales below zero."""
+    return orders["gross_sales"] - orders["discounts"] - orders["refunded_amount"].clip(upper=orders["subtotal"].fillna(0.0))
 
 
 def _is_tip(col: dict[str, pd.Series]) -> pd.Series:

@@ -19,6 +19,7 @@ import pandas as pd
 from ecom_pipeline.privacy import hash_emails
 from ecom_pipeline.schemas import ORDER_LINES, ORDERS, conform
 from ecom_pipeline.sources.common import Columns, ParseResult, Problem, blank_mask, decode, flag_rows, parse_numbers, read_delimited
+from ecom_pipeline.sources.shopify_orders import net_sales
 
 FAMILY = "shopify_orders"  # the store-orders family: same tables, same assets, whichever platform wrote them
 LAYOUT = "woocommerce"
@@ -152,7 +153,7 @@ def _analytics(frame: pd.DataFrame, encoding: str, default_currency: str | None,
 
 def _result(orders: pd.DataFrame, line_frame: pd.DataFrame, problems: list[Problem], rows_read: int, encoding: str, layout: str) -> ParseResult:
     bad_rows = {p.row - 1 for p in problems}
-    orders = orders[~orders.index.isin(bad_rows)]
+    orders = orders[~orders.index.isin(bad_rows)].assign(net_sales=lambda f: net_sales(f))
     line_frame = line_frame[~line_frame["row"].isin(bad_rows)].sort_values(["row", "slot"], kind="stable")
     order_lines = pd.DataFrame({
         "order_id": line_frame["row"].map(orders["order_id"]), "order_date": line_frame["row"].map(orders["order_date"]),
