@@ -166,6 +166,7 @@ def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     warm_up = _warm_up()
     outcomes = register_all(registry)
+    settings = load_settings(args.data_dir, args.landing)  # the shop currency, unless configured, is its orders' currency
     if outcomes:
         print(f"registered {len(outcomes)} file(s) in {time.monotonic() - started:.1f} s")
     rejected = [outcome for outcome in outcomes if isinstance(outcome, Rejection)]

@@ -277,11 +277,11 @@ INGEST_LOG = TableSpec(
 AD_PERFORMANCE_UNIFIED = TableSpec(
     name="ad_performance_unified",
     columns={**{k: v for k, v in AD_PERFORMANCE.columns.items() if k not in LINEAGE}, "spend_reporting": "float",
-             "reporting_currency": "string", "fx_rate": "float", "source_file": "string"},
+             "reporting_currency": "string", "fx_rate": "float", "fx_missing": "bool", "source_file": "string"},
     partition_column="date_day",
     key=AD_PERFORMANCE.key,
     description="Meta, Google and TikTok in one table (Fivetran ad_reporting__ad_report columns), with spend converted "
-    "to the reporting currency (`spend_reporting`, `fx_rate`).",
+    "to the reporting currency (`spend_reporting`, `fx_rate`; `fx_missing` where no rate is known: spend_reporting stays empty).",
 )
 
 ORDERS_ENRICHED = TableSpec(
@@ -292,7 +292,7 @@ ORDERS_ENRICHED = TableSpec(
         "packages": "int", "returns": "float", "shipping_revenue": "float", "payment_fees": "float",
         "contribution_margin": "float", "cancelled": "bool", "shipped_date": "date", "delivered_date": "date",
         "delivery_days": "int", "customer_order_seq_number": "int", "new_vs_repeat": "string", "is_first_order": "bool",
-        "acquisition_channel": "string",
+        "acquisition_channel": "string", "fx_rate": "float", "fx_missing": "bool",
     },
     partition_column="order_date",
     key=("order_id",),

@@ -106,6 +106,26 @@ def warehouse_url_for(postgres_url: str | None) -> str | None:
     return f"postgresql+psycopg2://{rest}"
 
 
+FALLBACK_CURRENCY = "USD"  # only until the first orders export lands
+
+
+def orders_currency(staged_dir: Path) -> str | None:
+    """The currency most of the shop's landed orders are in: the shop currency when none is configured."""
+    folder = staged_dir / "shopify_orders" / "orders"
+    paths = sorted(folder.glob("*.parquet")) if folder.exists() else []
+    if not paths:
+        return None
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    counts: dict[str, int] = {}
+    for path in paths:
+        for row in pc.value_counts(pq.read_table(path, columns=["currency"])["currency"].combine_chunks()).to_pylist():
+            if row["values"]:
+                counts[row["values"]] = counts.get(row["values"], 0) + row["counts"]
+    return max(counts, key=counts.get) if counts else None
+
+
 def load_settings(data_dir: str | os.PathLike | None = None, landing_dir: str | os.PathLike | None = None) -> Settings:
     """Settings from explicit arguments, then environment variables, then defaults (`./data`)."""
     data = Path(data_dir or os.environ.get(DATA_DIR_ENV) or "data").resolve()
@@ -118,7 +138,7 @@ def load_settings(data_dir: str | os.PathLike | None = None, landing_dir: str | 
         landing_dir=landing,
         warehouse_url=url,
         start_date=start,
-        shop_currency=os.environ.get(SHOP_CURRENCY_ENV, "USD").upper(),
+        shop_currency=(os.environ.get(SHOP_CURRENCY_ENV) or orders_currency(data / "lake" / "_staged") or FALLBACK_CURRENCY).upper(),
         shop_timezone=os.environ.get(SHOP_TIMEZONE_ENV, "America/New_York"),
         fx_rates=os.environ.get(FX_RATES_ENV, ""),
         order_tolerance=float(os.environ.get(ORDER_TOLERANCE_ENV, "0.01")),

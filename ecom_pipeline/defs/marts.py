@@ -29,6 +29,7 @@ from ecom_pipeline.journey.channels import (
 )
 from ecom_pipeline.journey.journeys import conversion_paths, journeys, lost_journeys, stitch
 from ecom_pipeline.profit.marketing import daily_summary, unify_ads
+from ecom_pipeline.profit.fx import missing_rate_message, orders_to_reporting
 from ecom_pipeline.profit.orders import ProfitConfig, enrich_orders
 from ecom_pipeline.schemas import (
     AD_PERFORMANCE, AD_PERFORMANCE_UNIFIED, FX_RATES, CONVERSION_PATHS, CUSTOMER_JOURNEYS, DAILY_SUMMARY, ORDER_LINES, ORDERS,
@@ -89,7 +90,11 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         frame = unify_ads([read_table(pipeline, name, AD_PERFORMANCE, days) for name in AD_ASSETS], settings.rates(), settings.shop_currency,
                           dated=read_table(pipeline, "raw_fx_rates", FX_RATES))
         spend = frame.groupby("platform")["spend_reporting"].sum().round(2)
+        unconverted = sorted(frame.loc[frame["fx_missing"], "currency"].dropna().unique())
+        if unconverted:
+            context.log.warning(missing_rate_message(unconverted, settings.shop_currency))
         context.add_output_metadata({**run_counts(frame, days), "spend_by_platform": MetadataValue.md(spend.to_frame().to_markdown()),
+                                     "rows_without_exchange_rate": int(frame["fx_missing"].sum()),
                                      "preview": preview(frame, AD_PERFORMANCE_UNIFIED)})
         return frame
 
@@ -124,13 +129,20 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
 
     @asset(partitions_def=partitions, kinds={"pandas", "parquet"},
            deps=[AssetDep("raw_shopify_orders"), AssetDep("raw_shopify_order_lines"), AssetDep("raw_shopify_products", partition_mapping=all_of),
+                 AssetDep("raw_fx_rates", partition_mapping=all_of),
                  AssetDep("raw_shipments", partition_mapping=all_of), AssetDep("customer_journeys", partition_mapping=all_of)],
            description=ORDERS_ENRICHED.description, **asset_options(ORDERS_ENRICHED))
     def orders_enriched(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
         days = list(context.partition_keys)
         history = order_history(pipeline)
-        orders = read_table(pipeline, "raw_shopify_orders", ORDERS, days)
-        out = enrich_orders(orders, read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, days), read_table(pipeline, "raw_shopify_products", PRODUCTS),
+        settings = pipeline.settings()
+        orders, lines = orders_to_reporting(read_table(pipeline, "raw_shopify_orders", ORDERS, days),
+                                            read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, days), settings.rates(),
+                                            settings.shop_currency, dated=read_table(pipeline, "raw_fx_rates", FX_RATES))
+        unconverted = sorted(orders.loc[orders["fx_missing"], "currency"].dropna().unique())
+        if unconverted:
+            context.log.warning(missing_rate_message(unconverted, settings.shop_currency))
+        out = enrich_orders(orders, lines, read_table(pipeline, "raw_shopify_products", PRODUCTS),
                             read_table(pipeline, "raw_shipments", SHIPMENTS, days_from(pipeline, "raw_shipments", days[0])), history,
                             ProfitConfig(**pipeline.profit_config()))
         first_orders = history.dropna(subset=["customer_key"]).sort_values("created_timestamp").drop_duplicates("customer_key")
@@ -144,6 +156,7 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
             **run_counts(out, days), "net_sales": round(float(out["net_sales"].sum()), 2),
             "contribution_margin": round(float(out["contribution_margin"].sum()), 2),
             "orders_with_estimated_cogs": int(out["cogs_estimated"].sum()), "lines_without_unit_cost": int(out["lines_without_cost"].sum()),
+            "orders_without_exchange_rate": int(out["fx_missing"].sum()),
             "preview": preview(out, ORDERS_ENRICHED),
         })
         return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ecom_pipeline.profit.fx import day_rates
 from ecom_pipeline.schemas import AD_PERFORMANCE_UNIFIED, DAILY_SUMMARY, conform
 
 PLATFORMS = ("meta", "google", "tiktok")
@@ -12,15 +13,10 @@ PLATFORMS = ("meta", "google", "tiktok")
 
 def unify_ads(frames: list[pd.DataFrame], rates: dict[str, float], reporting_currency: str, dated: pd.DataFrame | None = None) -> pd.DataFrame:
     """All platforms in one table; spend converted with the landed FX table's rate of the day (the nearest dated
-    rate), else the configured fixed rate. Rows with neither never got here: validation quarantines them."""
+    rate), else the configured fixed rate; without either, spend_reporting stays empty and the row is fx_missing."""
     frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else AD_PERFORMANCE_UNIFIED.empty()
-    rate = frame["currency"].map(rates).astype(float)
-    if dated is not None and len(dated) and len(frame):
-        table = dated.dropna(subset=["rate"]).sort_values("date")[["date", "currency", "rate"]]
-        keyed = frame[["date_day", "currency"]].reset_index().sort_values("date_day")
-        nearest = pd.merge_asof(keyed, table, left_on="date_day", right_on="date", by="currency", direction="nearest").set_index("index")["rate"]
-        rate = nearest.reindex(frame.index).fillna(rate).where(frame["currency"] != reporting_currency, 1.0)
-    frame = frame.assign(fx_rate=rate, spend_reporting=(frame["spend"] * rate).round(2), reporting_currency=reporting_currency)
+    rate = day_rates(frame["currency"], frame["date_day"], rates, reporting_currency, dated)
+    frame = frame.assign(fx_rate=rate, fx_missing=rate.isna(), spend_reporting=(frame["spend"] * rate).round(2), reporting_currency=reporting_currency)
     return conform(frame, AD_PERFORMANCE_UNIFIED)
 
 

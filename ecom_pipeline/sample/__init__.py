@@ -52,7 +52,7 @@ def order_truth(brand: Brand, fee_rate: float = 0.029, fee_fixed: float = 0.30) 
         "label_cost": orders["order_index"].map(labels).fillna(0.0).round(2).to_numpy(),
         "net_sales": np.where(cancelled, 0.0, orders["gross"] - orders["discount"] - merchandise).round(2),
         "shipping_revenue": np.where(cancelled, 0.0, orders["shipping"] - shipping_refund).round(2),
-        "payment_fees": np.where(cancelled, 0.0, orders["total"] * fee_rate + fee_fixed).round(2),
+        "payment_fees": np.where(cancelled | (orders["total"] <= 0).to_numpy(), 0.0, orders["total"] * fee_rate + fee_fixed).round(2),
         "cancelled": cancelled,
         "driver": orders["kind"].to_numpy(),
     })

@@ -317,6 +317,10 @@ class _Simulation:
         first_line = lines.groupby("order_index")["line_total"].max()
         orders["refunded"] = np.where(full, orders["total"], np.where(refund, orders["order_index"].map(first_line), 0.0))
         orders["financial_status"] = np.select([orders["cancelled"], full, refund], ["voided", "refunded", "partially_refunded"], "paid")
+        # A tip on some paid orders: a line item in Total, not in Subtotal, as Shopify writes it (no draw: the seed's
+        # other numbers stay as they were).
+        orders["tip"] = np.where((orders["financial_status"] == "paid") & (orders["order_index"] % 37 == 5), 2.00, 0.0)
+        orders["total"] = np.round(orders["total"] + orders["tip"], 2)
         return orders
 
     def _journeys(self, orders: pd.DataFrame) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from ecom_pipeline.sample import catalog as cat
 from ecom_pipeline.sample.brand import EVENT_NAMES, N_CAMPAIGNS, ORGANIC_NAMES, Brand
+from ecom_pipeline.sample.xlsx import excelize_workbook
 
 SHOP = "https://shop.example"
 FIRST = ("ana", "ben", "chloe", "david", "emma", "felix", "grace", "hugo", "iris", "jack", "kate", "leo", "mia", "noah", "olivia", "paul", "quinn", "rosa", "sam", "tara")
@@ -69,6 +70,8 @@ class _Writer:
         self.counts: dict[str, int] = {}
         self.files: list[str] = []
         self.faults: list[str] = []
+        # Most real stores have no SKUs: every third product is exported without one (keyed by handle and size).
+        self.sku = self.b.products["sku"].where(self.b.products["product_index"] % 3 != 2, "").to_numpy()
         self._people()
 
     # ---------------------------------------------------------------- helpers
@@ -187,6 +190,9 @@ class _Writer:
     def tiktok(self) -> None:
         report = self._ads("tiktok")
         for number, (first, last) in enumerate(self._weeks()):
+            if number == 1:  # the second week as TikTok's default download: an XLSX report by hour
+                self._tiktok_hourly(report[(report["day"] >= first) & (report["day"] <= last)], first, last)
+                continue
             older = number % 2 == 1
             header = ["By Day", "Campaign name", "Campaign ID", "Ad group name", "Ad group ID", "Ad name", "Ad ID"]
             header += ["Cost (USD)"] if older else ["Cost", "Currency"]
@@ -203,6 +209,25 @@ class _Writer:
                              f"{r.conversions_value:.2f}"])
             name = f"TikTok-Ads-Custom-Report-{self.dates[first]:%Y%m%d}-{self.dates[last]:%Y%m%d}.csv"
             self._save(name, self._csv(rows, header).encode("utf-8"), self._exported_at(last), "ad_performance/tiktok", len(week))
+
+    def _tiktok_hourly(self, week: pd.DataFrame, first: int, last: int) -> None:
+        """One row per ad and hour (`Time` = `2026-08-04 13:00`), each day's numbers spread over its 24 hours so that
+        they sum back exactly, numbers as text, a totals row of `-`: as Excelize writes TikTok's XLSX."""
+        header = ["Campaign name", "Campaign ID", "Ad group name", "Ad group ID", "Ad name", "Ad ID", "Time", "Currency", "Cost",
+                  "Impressions", "Clicks (destination)", "Conversions", "Complete payment", "Total complete payment value"]
+        rows = [header]
+        for r in week.itertuples():
+            c = cat.CAMPAIGNS[r.campaign]
+            cents = [_spread(round(r.spend * 100), 24), _spread(round(r.conversions_value * 100), 24)]
+            counts = [_spread(int(v), 24) for v in (r.impressions, r.clicks, r.conversions)]
+            for hour in range(24):
+                rows.append([c.name, c.campaign_id, c.ad_group, f"{c.campaign_id}5", f"{c.name} video {r.ad + 1}", f"{c.campaign_id}5{r.ad}",
+                             f"{self.dates[r.day]:%Y-%m-%d} {hour:02d}:00", cat.SHOP_CURRENCY, f"{cents[0][hour] / 100:.2f}",
+                             str(counts[0][hour]), str(counts[1][hour]), str(counts[2][hour]), str(counts[2][hour]), f"{cents[1][hour] / 100:.2f}"])
+        rows.append(["-", "-", "-", "-", "-", "-", "-", cat.SHOP_CURRENCY, f"{week['spend'].sum():.2f}", "", "", "", "", ""])
+        name = f"TikTok-Ads-Report-by-hour-{self.dates[first]:%Y%m%d}-{self.dates[last]:%Y%m%d}.xlsx"
+        self._save(name, excelize_workbook(rows), self._exported_at(last), "ad_performance/tiktok", len(week))
+        self.faults.append("tiktok: the second week is an XLSX report by hour (Excelize: <dimension ref=\"A1\">, sheet2.xml, numbers as text)")
 
     # ---------------------------------------------------------------- shopify
     def orders(self) -> None:
@@ -241,12 +266,20 @@ class _Writer:
         rows["Lineitem quantity"] = rows["quantity"]
         rows["Lineitem name"] = rows["title"] + " - " + rows["size"]
         rows["Lineitem price"] = rows["price"].map("{:.2f}".format)
-        rows["Lineitem sku"] = b.products["sku"].to_numpy()[rows["sku_index"]]
+        rows["Lineitem sku"] = self.sku[rows["sku_index"]]
         rows["Lineitem requires shipping"] = "true"
         rows["Lineitem taxable"] = "true"
         rows["Lineitem fulfillment status"] = np.where(rows["Fulfillment Status"] == "fulfilled", "fulfilled", "pending")
         rows["Vendor"] = "Sample Brand"
         rows["Lineitem discount"] = "0.00"
+        tips = orders[orders["tip"] > 0]
+        if len(tips):  # a Tip line item: in Total, not in Subtotal, no SKU, no shipping
+            tip_rows = pd.DataFrame({"order_index": tips["order_index"].to_numpy(), "Lineitem quantity": 1, "Lineitem name": "Tip",
+                                     "Lineitem price": tips["tip"].map("{:.2f}".format).to_numpy(), "Lineitem sku": "",
+                                     "Lineitem requires shipping": "false", "Lineitem taxable": "false", "Lineitem fulfillment status": "fulfilled",
+                                     "Vendor": "Sample Brand", "Lineitem discount": "0.00"})
+            tip_rows = tip_rows.merge(order_fields, on="order_index", how="left")
+            rows = pd.concat([rows, tip_rows], ignore_index=True).sort_values("order_index", kind="stable").reset_index(drop=True)
         continuation = rows.duplicated("order_index")
         # As the admin writes them: a continuation row repeats Name, Email, Created at and Vendor besides its line.
         keep_on_continuation = {"Name", "Email", "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem sku",
@@ -261,7 +294,7 @@ class _Writer:
             data = week[ORDER_HEADER].to_csv(index=False, lineterminator="\n")
             name = f"orders_export_{self.dates[first]:%Y-%m-%d}_{self.dates[last]:%Y-%m-%d}.csv"
             self._save(name, data.encode("utf-8"), self._exported_at(last), "orders", int((~continuation[week.index]).sum()))
-            self.counts["order_lines"] = self.counts.get("order_lines", 0) + len(week)
+            self.counts["order_lines"] = self.counts.get("order_lines", 0) + int((week["Lineitem name"] != "Tip").sum())
 
     def products(self) -> None:
         header = ["Handle", "Title", "Body (HTML)", "Vendor", "Product Category", "Type", "Tags", "Published", "Option1 Name",
@@ -277,7 +310,7 @@ class _Writer:
                 rows.append([p.handle, p.title if head else "", f"<p>{p.title}, made to last.</p>" if head else "",
                              "Sample Brand" if head else "", "Apparel & Accessories" if head else "", "Apparel" if head else "",
                              "core" if head else "", "TRUE" if head else "", "Size" if head else "", p.size, "", "", "", "",
-                             p.sku, int(p.weight_oz * 28.35), "shopify", "", "deny", "manual", f"{p.price:.2f}", "", "TRUE", "TRUE",
+                             self.sku[p.Index], int(p.weight_oz * 28.35), "shopify", "", "deny", "manual", f"{p.price:.2f}", "", "TRUE", "TRUE",
                              "", f"https://cdn.shop.example/{p.handle}-1.jpg" if head else "", 1 if head else "", "", "FALSE" if head else "",
                              "", "", "", "g", "", f"{p.unit_cost:.2f}", "active" if head else ""])
             rows.append([group.iloc[0]["handle"]] + [""] * 24 + [f"https://cdn.shop.example/{group.iloc[0]['handle']}-2.jpg", 2] + [""] * 9)
@@ -285,7 +318,8 @@ class _Writer:
         self._save(name, self._csv(rows, header).encode("utf-8"), self._exported_at(0, hours=-2), "products", len(self.b.products))
 
     def inventory(self) -> None:
-        stock = self.b.inventory.merge(self.b.products[["sku", "handle", "title", "size"]], on="sku")
+        stock = self.b.inventory.merge(self.b.products[["sku", "handle", "title", "size"]].assign(exported=self.sku), on="sku")
+        stock["sku"] = stock["exported"]  # SKU-less variants: an empty SKU, keyed by handle and size
         popup = 4
         for day, snap in stock.groupby("day"):
             layout = "2023" if day < 7 else ("legacy" if day == 7 else "current")
@@ -315,7 +349,7 @@ class _Writer:
     def shipments(self) -> None:
         b = self.b
         labels = b.labels
-        lines = b.lines.assign(sku=b.products["sku"].to_numpy()[b.lines["sku_index"]])
+        lines = b.lines.assign(sku=self.sku[b.lines["sku_index"]])
         lines["line_no"] = lines.groupby("order_index").cumcount()
         packages = labels.groupby("order_index")["package"].transform("max") + 1
         labels = labels.assign(packages=packages)
@@ -344,11 +378,49 @@ class _Writer:
             "Return - Return Label Flag": "false", "Return - RMA Number": "", "Operations - Warehouse": "Main Warehouse",
             "Item - SKU": items["sku"].to_numpy(), "Item - Qty": items["quantity"].to_numpy(), "day": items["ship_day"].to_numpy(),
         })
-        for first, last in self._weeks():
+        weeks = list(self._weeks())
+        for number, (first, last) in enumerate(weeks):
+            if number == len(weeks) - 1 and number > 0:  # the last week from ShipStation's Orders grid instead
+                self._orders_grid(items, first, last)
+                continue
             week = frame[(frame["day"] >= first) & (frame["day"] <= last)]
             name = f"shipstation_shipments_{self.dates[first]:%Y-%m-%d}_{self.dates[last]:%Y-%m-%d}.csv"
             self._save(name, week[list(SHIP_HEADER)].to_csv(index=False, lineterminator="\n").encode("utf-8"), self._exported_at(last), "shipments", int(week.drop_duplicates(["Order - Number", "Shipment - Tracking Number"]).shape[0]))
         self.faults.append("shipments: one row per item, ~3% voided labels reprinted, ~2% of labels' rows imported twice")
+
+    def _orders_grid(self, items: pd.DataFrame, first: int, last: int) -> None:
+        """ShipStation's Orders grid, "export current view": one row per order item, `Rate` the order's label cost
+        (its live labels of the week), every field quoted, CRLF, MM/DD/YYYY; a TikTok Shop and a Walmart order too."""
+        b = self.b
+        live = items[~items["voided"] & (items["ship_day"] >= first) & (items["ship_day"] <= last)].drop_duplicates(["order_index", "tracking", "line_no"])
+        labels = live.drop_duplicates(["order_index", "tracking"]).groupby("order_index").agg(rate=("label_cost", "sum"), day=("ship_day", "min"),
+                                                                                            service=("service", "first"))
+        orders = b.orders.set_index("order_index")
+        names = b.products["title"] + " - " + b.products["size"]
+        lines = b.lines[b.lines["order_index"].isin(labels.index)].sort_values(["order_index"], kind="stable")
+        header = ["Order #", "Store", "Age", "Order Date", "Item Name", "Recipient", "Ship Date", "Quantity", "Item SKU", "Order Total",
+                  "Shipping Paid", "Rate", "Service", "Tags"]
+        rows = []
+        for line in lines.itertuples():
+            label, order = labels.loc[line.order_index], orders.loc[line.order_index]
+            order_day = int(order["day"])
+            rows.append([str(1001 + line.order_index), "Sample Brand Shopify", f"{last + 1 - order_day}d {line.order_index % 24}h",
+                         f"{self.dates[order_day]:%m/%d/%Y}", names.iloc[line.sku_index], "Sample Customer", f"{self.dates[int(label['day'])]:%m/%d/%Y}",
+                         str(line.quantity), self.sku[line.sku_index], f"{order['total']:.2f}", f"{order['shipping']:.2f}", f"{label['rate']:.2f}",
+                         label["service"], ""])
+        for k in range(2):  # orders of the brand's TikTok Shop, shipped from the same account: no Shopify order matches them
+            rows.append([str(576500000000000100 + k), "TikTok Shop", "1d 4h", f"{self.dates[last]:%m/%d/%Y}", names.iloc[k], "Sample Customer",
+                         f"{self.dates[last]:%m/%d/%Y}", "1", self.sku[k], "29.00", "0.00", "4.10", "USPS Ground Advantage", ""])
+        rows.append(["200012345678", "Walmart", "0d 6h", f"{self.dates[last]:%m/%d/%Y}", names.iloc[2], "Sample Customer", "", "1", "", "31.00",
+                     "0.00", "", "", ""])  # not shipped yet: no label
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+        writer.writerow(header)
+        writer.writerows(rows)
+        name = f"ShipStation-Orders-{self.dates[first]:%Y-%m-%d}_{self.dates[last]:%Y-%m-%d}.csv"
+        self._save(name, buffer.getvalue().encode("utf-8"), self._exported_at(last), "shipments", len(labels) + 2)
+        self.faults.append("shipments: the last week comes from ShipStation's Orders grid (Rate per order, no tracking numbers), "
+                           "with two TikTok Shop orders that match no shop order and a Walmart order not shipped yet")
 
     def fx_rates(self) -> None:
         """The finance team's dated rate table (USD per EUR and per GBP), kept for the brand's foreign-currency costs."""
@@ -432,3 +504,9 @@ class _Writer:
                 source, medium, campaign_name = spec["utm"]
                 url[mine] = url[mine] + f"?utm_source={source}&utm_medium={medium}&utm_campaign={campaign_name}"
         return url.to_numpy(), referrer.to_numpy()
+
+
+def _spread(total: int, parts: int) -> list[int]:
+    """`total` split into `parts` whole numbers that sum to it (the remainder on the evening hours, when people buy)."""
+    base, extra = divmod(total, parts)
+    return [base + (1 if index >= parts - extra else 0) for index in range(parts)]

@@ -69,8 +69,16 @@ def inside_data_window(column: str) -> Rule:
 
 
 def known_currency() -> Rule:
-    return Rule("currency_known_with_rate", "row", "currency", "currency is not an ISO-4217 code with an exchange rate",
-                lambda e, c: e.ExpectColumnValuesToBeInSet(column="currency", value_set=sorted(c.currencies_with_rate & ISO_4217)))
+    return Rule("currency_is_iso_4217", "row", "currency", "currency is not an ISO-4217 code",
+                lambda e, c: e.ExpectColumnValuesToBeInSet(column="currency", value_set=sorted(ISO_4217)))
+
+
+def currency_with_rate() -> Rule:
+    """A currency without a rate is not an error in the row: its amounts land in their own currency, flagged."""
+    return Rule("currency_has_exchange_rate", "anomaly", "currency",
+                "no exchange rate into the shop currency: amounts stay in their own currency (fx_missing); land a dated FX "
+                "export or set ECOM_PIPELINE_FX_RATES",
+                lambda e, c: e.ExpectColumnValuesToBeInSet(column="currency", value_set=sorted(c.currencies_with_rate)))
 
 
 def unique_key(table: str) -> Rule:
@@ -89,7 +97,7 @@ def columns_match(table: str) -> Rule:
 SUITES: dict[str, list[Rule]] = {
     "ad_performance": [
         columns_match("ad_performance"), unique_key("ad_performance"),
-        not_null("date_day"), not_in_future("date_day"), known_currency(),
+        not_null("date_day"), not_in_future("date_day"), known_currency(), currency_with_rate(),
         non_negative("spend"), non_negative("impressions"), non_negative("clicks"),
         non_negative("conversions"), non_negative("conversions_value"),
         Rule("clicks_at_most_impressions", "anomaly", "clicks", "more clicks than impressions",
@@ -98,7 +106,7 @@ SUITES: dict[str, list[Rule]] = {
     ],
     "orders": [
         columns_match("orders"), unique_key("orders"),
-        not_null("order_id"), not_in_future("order_date"), inside_data_window("order_date"), known_currency(),
+        not_null("order_id"), not_in_future("order_date"), inside_data_window("order_date"), known_currency(), currency_with_rate(),
         *(non_negative(c) for c in ("subtotal", "gross_sales", "discounts", "shipping_charged", "total_tax", "total_price", "refunded_amount")),
         Rule("subtotal_is_lines_minus_discounts", "row", "subtotal", "Subtotal is not Σ line price × quantity − Discount Amount",
              lambda e, c: e.ExpectColumnValuesToBeBetween(column="_subtotal_gap", max_value=c.order_tolerance), reads=("_subtotal_gap", "subtotal")),

@@ -8,6 +8,7 @@ from ecom_pipeline.profit.marketing import daily_summary, unify_ads
 from ecom_pipeline.schemas import AD_PERFORMANCE, ORDERS_ENRICHED, conform
 from ecom_pipeline.sources import parse_bytes
 from ecom_pipeline.validation.quarantine import context_for, hold_back
+from ecom_pipeline.validation.engine import validate
 
 FX = "date,currency,rate\n2025-06-01,EUR,1.10\n2025-06-02,EUR,1.20\n2025-06-02,GBP,1.30\n"
 
@@ -34,7 +35,7 @@ def test_spend_converted_with_the_rate_of_the_day_nearest_when_missing():
     assert fixed["spend_reporting"].tolist() == [105.0, 105.0, 105.0, 50.0]
 
 
-def test_a_landed_fx_table_makes_its_currencies_valid(settings):
+def test_a_landed_fx_table_gives_its_currencies_a_rate(settings):
     path = settings.landing_dir / "fx.csv"
     path.write_text(FX)
     os.utime(path, (1_750_000_000, 1_750_000_000))
@@ -43,8 +44,11 @@ def test_a_landed_fx_table_makes_its_currencies_valid(settings):
     assert registry.dated_rate_currencies() == {"EUR", "GBP"}
     frame = _ads().assign(source_file="f", source_hash="h", source_row=[1, 2, 3, 4])
     frame.loc[3, "currency"] = "CHF"
-    kept, held = hold_back("ad_performance", "meta_ads", frame, context_for(settings, dated_rates=registry.dated_rate_currencies()))
-    assert len(kept) == 3 and held["value"].tolist() == ["CHF"]
+    context = context_for(settings, dated_rates=registry.dated_rate_currencies())
+    kept, held = hold_back("ad_performance", "meta_ads", frame, context)
+    assert len(kept) == 4 and held.empty  # CHF has no rate: it lands, in its own currency ...
+    warned = {o.rule.name: o for o in validate("ad_performance", kept, context, ("anomaly",))}["currency_has_exchange_rate"]
+    assert not warned.success and kept.loc[warned.failed_positions, "currency"].tolist() == ["CHF"]  # ... with a WARN
 
 
 def test_daily_summary_by_hand():

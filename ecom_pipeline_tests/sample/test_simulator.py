@@ -64,3 +64,25 @@ def test_spend_varies_and_some_products_run_out():
     assert (variation > 0.15).sum() >= 6  # response curves need spend that moves
     assert brand.truth["stockouts"], "the sample brand has products that run out"
     assert (brand.orders.groupby("customer").size() > 1).any(), "customers come back"
+
+
+def test_the_simulator_writes_the_shapes_real_exports_have(small_brand):
+    """FORMATS.md, "What real exports look like": continuation rows that repeat Created at, Tip lines, products
+    without SKUs, TikTok's hourly XLSX and ShipStation's Orders grid, so that `make run` exercises them."""
+    from ecom_pipeline.sources import parse_file
+
+    folder, _ = small_brand
+    orders_file = next(folder.glob("orders_export_*.csv"))
+    orders = parse_file(orders_file)
+    raw = orders_file.read_text()
+    assert ",Tip," in raw and orders.tables["orders"]["tips"].gt(0).any()
+    continuation = [line for line in raw.splitlines()[1:] if line.split(",")[2] == ""]
+    assert continuation and all(" -0" in line or " +0" in line for line in continuation)  # Created at repeated on each
+    products = parse_file(next(folder.glob("products_export_*.csv"))).tables["products"]
+    assert products["sku"].isna().sum() == 6 and products.loc[products["sku"].isna(), "variant_key"].str.contains("/").all()  # 2 of 8 products × 3 sizes
+    assert orders.tables["order_lines"]["sku"].isna().any()
+    (hourly,) = folder.glob("*by-hour*.xlsx")
+    assert b"sheet2.xml" in hourly.read_bytes() and detect(hourly.read_bytes()) == ("tiktok_ads", "xlsx")
+    (grid,) = folder.glob("ShipStation-Orders-*.csv")
+    labels = parse_file(grid).tables["shipments"]
+    assert grid.read_bytes().startswith(b'"Order #","Store","Age"') and set(labels["store"]) == {"Sample Brand Shopify", "TikTok Shop"}

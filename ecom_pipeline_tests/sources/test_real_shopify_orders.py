@@ -137,3 +137,20 @@ def test_order_lines_without_skus_find_their_unit_cost_by_name():
     assert list(costed.loc["Canvas Tote", "unit_cost"]) == [9.0, 9.0]
     assert costed.loc["Linen Shirt - Blue / L", "unit_cost"] == 22.5  # this line has a SKU the catalog lacks: matched by name
     assert costed.loc["Ceramic Mug - Sand", "unit_cost"].isna().all()  # the catalog has no cost for it: estimated downstream
+
+
+def test_the_shop_currency_defaults_to_the_currency_of_the_landed_orders(tmp_path, monkeypatch):
+    from ecom_pipeline.ingest import Registry
+    from ecom_pipeline.settings import SHOP_CURRENCY_ENV, load_settings
+
+    monkeypatch.delenv(SHOP_CURRENCY_ENV, raising=False)
+    data = tmp_path / "data"
+    assert load_settings(data).shop_currency == "USD"  # nothing landed yet
+    settings = load_settings(data)
+    settings.ensure_dirs()
+    landed = settings.landing_dir / "orders_export_1.csv"
+    landed.write_bytes((FIXTURES / "shopify_orders_73_columns_2019_2023.csv").read_bytes())
+    Registry(settings).register(landed)
+    assert load_settings(data).shop_currency == "EUR"  # six EUR orders, one USD
+    monkeypatch.setenv(SHOP_CURRENCY_ENV, "gbp")
+    assert load_settings(data).shop_currency == "GBP"  # configured wins

@@ -30,15 +30,37 @@ def test_spend_anomaly_against_the_trailing_seven_day_median():
     assert not spend_anomalies(_spend(history + [("2025-06-09", 10.0)]), ["2025-06-08", "2025-06-09"]).passed
 
 
-def test_fx_rate_configured_makes_a_currency_acceptable(tmp_path):
-    settings = Settings(data_dir=tmp_path, landing_dir=tmp_path, warehouse_url="sqlite://", fx_rates="EUR=1.08")
-    frame = pd.DataFrame({"date_day": [pd.Timestamp("2025-06-01")] * 2, "platform": "meta", "campaign_id": ["a", "b"], "spend": [1.0, 2.0],
-                          "impressions": 1, "clicks": 0, "conversions": 0.0, "conversions_value": 0.0, "currency": ["EUR", "GBP"],
-                          "source_file": "f", "source_hash": "h", "source_row": [1, 2]})
+def test_a_currency_without_a_rate_lands_flagged_and_a_code_that_is_no_currency_is_held_back(tmp_path):
+    from ecom_pipeline.profit.marketing import unify_ads
     from ecom_pipeline.schemas import AD_PERFORMANCE, conform
+    from ecom_pipeline.validation.engine import validate
 
-    kept, held = hold_back("ad_performance", "meta_ads", conform(frame, AD_PERFORMANCE).assign(source_file="f", source_hash="h", source_row=[1, 2]), context_for(settings, today=date(2025, 7, 1)))
-    assert list(kept["currency"]) == ["EUR"] and list(held["rule"]) == ["currency_known_with_rate"] and list(held["value"]) == ["GBP"]
+    settings = Settings(data_dir=tmp_path, landing_dir=tmp_path, warehouse_url="sqlite://", fx_rates="EUR=1.08")
+    frame = pd.DataFrame({"date_day": [pd.Timestamp("2025-06-01")] * 3, "platform": "meta", "campaign_id": ["a", "b", "c"], "spend": [1.0, 2.0, 3.0],
+                          "impressions": 1, "clicks": 0, "conversions": 0.0, "conversions_value": 0.0, "currency": ["EUR", "GBP", "XYZ"],
+                          "source_file": "f", "source_hash": "h", "source_row": [1, 2, 3]})
+    frame = conform(frame, AD_PERFORMANCE).assign(source_file="f", source_hash="h", source_row=[1, 2, 3])
+    context = context_for(settings, today=date(2025, 7, 1))
+    kept, held = hold_back("ad_performance", "meta_ads", frame, context)
+    assert list(kept["currency"]) == ["EUR", "GBP"] and list(held["rule"]) == ["currency_is_iso_4217"] and list(held["value"]) == ["XYZ"]
+    warned = {o.rule.name: o for o in validate("ad_performance", kept, context, ("anomaly",))}["currency_has_exchange_rate"]
+    assert not warned.success and warned.failed_positions == [1]  # GBP: a WARN, the row stays
+    unified = unify_ads([kept], settings.rates(), "USD").set_index("currency")
+    assert unified.loc["EUR", "spend_reporting"] == 1.08 and not unified.loc["EUR", "fx_missing"]
+    assert pd.isna(unified.loc["GBP", "spend_reporting"]) and unified.loc["GBP", "fx_missing"] and unified.loc["GBP", "spend"] == 2.0
+
+
+def test_orders_in_another_currency_are_converted_or_kept_native_and_flagged():
+    from ecom_pipeline.profit.fx import missing_rate_message, orders_to_reporting
+
+    orders = pd.DataFrame({"order_id": ["1", "2", "3"], "currency": ["TRY", "USD", "EUR"], "order_date": pd.to_datetime(["2025-06-01"] * 3),
+                           "gross_sales": [300.0, 10.0, 20.0], "net_sales": [300.0, 10.0, 20.0], "total_price": [300.0, 10.0, 20.0]})
+    lines = pd.DataFrame({"order_id": ["1", "2", "3"], "price": [300.0, 10.0, 20.0], "discount": 0.0})
+    converted, lines = orders_to_reporting(orders, lines, {"TRY": 1.0, "USD": 32.0}, "TRY")
+    assert list(converted["net_sales"]) == [300.0, 320.0, 20.0] and list(lines["price"]) == [300.0, 320.0, 20.0]
+    assert list(converted["fx_missing"]) == [False, False, True] and pd.isna(converted["fx_rate"].iloc[2])
+    message = missing_rate_message(["EUR"], "TRY")
+    assert "ECOM_PIPELINE_FX_RATES=EUR=" in message and "dated FX export" in message and "into TRY" in message
 
 
 def test_duplicate_key_is_a_structural_failure_with_a_sample(tmp_path):
