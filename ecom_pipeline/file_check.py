@@ -86,5 +86,10 @@ def check_file(path: Path, settings: Settings) -> FileReport:
     report.rows_skipped = result.rows_skipped
     report.rows_loaded = result.rows_read - result.rows_skipped - len(bad_rows)
     report.notes = result.notes
+    currencies = {c for frame in tables.values() if "currency" in frame for c in frame["currency"].dropna().unique()}
+    if unconverted := sorted(currencies - context.currencies_with_rate):
+        from ecom_pipeline.profit.fx import missing_rate_message
+
+        report.notes = [*report.notes, missing_rate_message(unconverted, settings.shop_currency)]
     report.problems = problems
     return report

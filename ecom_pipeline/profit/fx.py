@@ -25,9 +25,9 @@ def day_rates(currency: pd.Series, days: pd.Series, fixed: dict[str, float], rep
 
 
 def missing_rate_message(currencies: list[str], reporting: str) -> str:
-    example = ",".join(f"{c}=1.00" for c in currencies[:2])
+    example = ",".join(f"{c}=<{reporting} per {c}>" for c in currencies[:2])
     return (f"no exchange rate from {', '.join(currencies)} into {reporting}: those amounts stay in their own currency, flagged "
-            f"fx_missing. Land a dated FX export (CSV date,currency,rate) or set ECOM_PIPELINE_FX_RATES={example} (your rates).")
+            f"fx_missing. Land a dated FX export (CSV date,currency,rate) or set ECOM_PIPELINE_FX_RATES={example}.")
 
 
 def orders_to_reporting(orders: pd.DataFrame, lines: pd.DataFrame, fixed: dict[str, float], reporting: str,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ecom_pipeline.privacy import hash_emails
 from ecom_pipeline.schemas import ORDER_LINES, ORDERS, conform
-from ecom_pipeline.sources.common import Columns, ParseResult, Problem, blank_mask, decode, flag_rows, parse_numbers, read_delimited
+from ecom_pipeline.sources.common import Columns, FileRejected, ParseResult, Problem, blank_mask, decode, flag_rows, parse_numbers, read_delimited
 
 FAMILY = "shopify_orders"
 
@@ -65,7 +65,11 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
 
     order_name = col["name"]
     flag_rows(problems, blank_mask(order_name), label["name"], "missing_order_name", "the row has no order Name")
-    is_head = ~pd.concat([blank_mask(col[key]) for key in ORDER_LEVEL if cols.find(*ALIASES[key])], axis=1).all(axis=1)
+    order_level = [blank_mask(col[key]) for key in ORDER_LEVEL if cols.find(*ALIASES[key])]
+    if not order_level:
+        raise FileRejected("Shopify orders file has none of the order-level columns (Financial Status, Currency, Subtotal, Total, Id): "
+                           "export the orders again with all columns")
+    is_head = ~pd.concat(order_level, axis=1).all(axis=1)
     duplicate_head = is_head & is_head.groupby(order_name).cumsum().gt(1)
     flag_rows(problems, duplicate_head, label["name"], "duplicate_order", "order {value} appears twice in the file", order_name)
     has_head = is_head.groupby(order_name).transform("any")
@@ -87,10 +91,11 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     bad_rows = {p.row - 1 for p in problems}
     keep = ~frame.index.isin(bad_rows)
 
+    rows_tip = _is_tip(col)
     rows = pd.DataFrame({
         "name": order_name, "is_head": is_head, "created": created, "cancelled": cancelled,
         "order_day": col["created_at"].str.slice(0, 10), "email_key": hash_emails(col["email"].where(~blank_mask(col["email"]))),
-        "id": col["id"].where(~blank_mask(col["id"])), "is_tip": _is_tip(col), **money,
+        "id": col["id"].where(~blank_mask(col["id"])), "is_tip": rows_tip, **money,
     })[keep]
     heads = rows[rows["is_head"]].set_index("name")
     lines = rows.assign(line_value=rows["price"] * rows["quantity"], merchandise=~rows["is_tip"].astype(bool))
@@ -128,7 +133,7 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     orders["net_sales"] = net_sales(orders)
 
     line_rows = rows.assign(order_row=frame.index[keep] + 1)
-    merchandise = keep & ~_is_tip(col)
+    merchandise = keep & ~rows_tip
     line_rows = line_rows[~line_rows["is_tip"]]
     order_lines = pd.DataFrame({
         "order_id": line_rows["name"].map(orders["order_id"]),

@@ -154,3 +154,35 @@ def test_the_shop_currency_defaults_to_the_currency_of_the_landed_orders(tmp_pat
     assert load_settings(data).shop_currency == "EUR"  # six EUR orders, one USD
     monkeypatch.setenv(SHOP_CURRENCY_ENV, "gbp")
     assert load_settings(data).shop_currency == "GBP"  # configured wins
+
+
+def test_stock_cover_and_campaign_products_work_for_a_store_without_skus():
+    from ecom_pipeline.budget.inventory import campaign_products, product_cover, product_of, with_variants
+
+    week = FIXTURES / "brand_week"
+    catalog = parse_file(week / "products_export_1.csv").tables["products"]
+    inventory = parse_bytes((week / "inventory_export_1.csv").read_bytes(), name="inventory_export_2026-01-07.csv").tables["inventory_levels"]
+    lines = with_variants(parse_file(week / "orders_export_1.csv").tables["order_lines"], catalog)
+    assert not lines["variant_key"].str.startswith("name:").any()  # every line found its variant
+    products = product_of(catalog)
+    cover = product_cover(inventory, lines, products, pd.Timestamp("2026-01-07")).set_index("product")
+    shirts = lines.loc[lines["title"].str.startswith("Linen Shirt"), "quantity"].sum()
+    assert cover.loc["linen-shirt", "available"] == 14 + 0 + 6  # Blue/L is oversold (-2): no stock, not negative stock
+    assert cover.loc["linen-shirt", "units_per_day"] == pytest.approx(shirts / 28)
+    assert cover.loc["linen-shirt", "days_of_cover"] == pytest.approx(20 / (shirts / 28))
+    assert cover.loc["canvas-tote", "available"] == 30  # the pop-up's 4 are not the web shop's
+    credits = pd.DataFrame({"model": "linear", "platform": "meta", "campaign_id": "c", "credit": 1.0,
+                            "order_id": lines["order_id"].drop_duplicates()})
+    units = campaign_products(credits, lines, products, "linear").set_index("product")["units"]
+    assert units["linen-shirt"] == shirts and set(units.index) == {"linen-shirt", "canvas-tote", "ceramic-mug"}
+
+
+def test_check_file_names_the_fix_for_a_currency_without_a_rate(tmp_path):
+    from ecom_pipeline.file_check import check_file
+    from ecom_pipeline.settings import Settings
+
+    data = tmp_path / "data"
+    report = check_file(FIXTURES / "shopify_orders_73_columns_2019_2023.csv",
+                        Settings(data_dir=data, landing_dir=data / "landing", warehouse_url="sqlite://", shop_currency="EUR"))
+    assert report.rows_quarantined == 0  # the USD order lands, in dollars, flagged downstream
+    assert any("no exchange rate from USD into EUR" in note and "ECOM_PIPELINE_FX_RATES=USD=" in note for note in report.notes)
