@@ -81,14 +81,17 @@ def _plugin(frame: pd.DataFrame, encoding: str, default_currency: str | None, ti
     gross = line_frame.groupby("row")["subtotal"].sum().reindex(frame.index).fillna(0.0) + fees
     discounts = money["discount_total"].fillna(money["cart_discount"]).fillna(0.0)
     status = cols.get("status").str.lower().str.removeprefix("wc-")
-    listed = cols.get("refund_items").map(_refund_amount)
+    refund_items = cols.get("refund_items")
+    listed = pd.Series(float("nan"), index=frame.index)
+    present = ~blank_mask(refund_items)
+    listed[present] = refund_items[present].map(_refund_amount).astype(float)
     refunded = money["order_refund"].fillna(money["refund_total"]).fillna(listed).fillna(money["order_total"].where(status == "refunded", 0.0)).fillna(0.0)
     email = cols.get("customer_email").where(~blank_mask(cols.get("customer_email")), cols.get("billing_email"))
     orders = pd.DataFrame({
         "order_id": cols.get("order_id"), "name": "#" + cols.get("order_number").where(~blank_mask(cols.get("order_number")), cols.get("order_id")),
         "customer_key": hash_emails(email.where(~blank_mask(email))),
         "created_timestamp": created, "order_date": _shop_day(created, timezone),
-        "currency": cols.get("order_currency").str.upper().replace("", pd.NA).fillna(default_currency),
+        "currency": _or_default(cols.get("order_currency").str.upper().replace("", pd.NA), default_currency),
         "subtotal": gross - discounts, "gross_sales": gross, "discounts": discounts,
         "shipping_charged": money["shipping_total"].fillna(0.0),
         "total_tax": money["tax_total"].fillna(0.0) + money["shipping_tax_total"].fillna(0.0) + money["fee_tax_total"].fillna(0.0),
@@ -135,7 +138,7 @@ def _analytics(frame: pd.DataFrame, encoding: str, default_currency: str | None,
     orders = pd.DataFrame({
         "order_id": cols.get("order #"), "name": "#" + cols.get("order #"), "customer_key": pd.NA,  # the download has no email
         "created_timestamp": created, "order_date": _shop_day(created, timezone),
-        "currency": symbol_currency.fillna(default_currency),
+        "currency": _or_default(symbol_currency, default_currency),
         # The download does not split what revenue holds beyond net sales (tax, shipping): it is kept as tax, never margin.
         "subtotal": net, "gross_sales": net, "discounts": 0.0, "shipping_charged": 0.0,
         "total_tax": (revenue - net).clip(lower=0).round(2), "total_price": revenue, "tips": 0.0,
@@ -166,6 +169,10 @@ def _result(orders: pd.DataFrame, line_frame: pd.DataFrame, problems: list[Probl
     return ParseResult(FAMILY, encoding, tables, rows_read=rows_read, problems=problems, notes=[f"WooCommerce {layout}"])
 
 
+def _or_default(currency: pd.Series, default: str | None) -> pd.Series:
+    return currency.fillna(default) if default else currency
+
+
 def _pairs(cell: str) -> dict[str, str]:
     """`items:name:Tee|product_id:12|sku:T1|quantity:2|total:40.00` -> {name, product_id, sku, quantity, total}."""
     cell = re.sub(r"^items:", "", cell.strip(), flags=re.IGNORECASE)
@@ -176,11 +183,15 @@ def _pairs(cell: str) -> dict[str, str]:
     return out
 
 
-def _refund_amount(cell: str) -> float | None:
-    """The refunds listed in `refund_items` (`amount:60.00|reason:…;amount:…`), summed; None when there are none."""
-    amounts = [_pairs(item).get("amount", "") for item in cell.split(";") if item.strip()]
-    values = pd.to_numeric(pd.Series(amounts, dtype="string"), errors="coerce").dropna()
-    return float(values.sum()) if len(values) else None
+def _refund_amount(cell: str) -> float:
+    """The refunds listed in `refund_items` (`amount:60.00|reason:…;amount:…`), summed; NaN when none reads as one."""
+    total, found = 0.0, False
+    for item in cell.split(";"):
+        try:
+            total, found = total + float(_pairs(item).get("amount", "")), True
+        except ValueError:
+            continue
+    return total if found else float("nan")
 
 
 def _coupon_codes(cell: str) -> object:

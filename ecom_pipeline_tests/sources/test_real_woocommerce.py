@@ -72,3 +72,10 @@ def test_woocommerce_orders_pass_the_order_rules(name, currency, tmp_path):
     data = tmp_path / "data"
     report = check_file(FIXTURES / name, Settings(data_dir=data, landing_dir=data / "landing", warehouse_url="sqlite://", shop_currency=currency))
     assert (report.source, report.rows_read, report.rows_quarantined) == ("shopify_orders", 4, 0), report.problems
+
+
+def test_without_a_configured_currency_the_exports_own_is_kept():
+    raw = (FIXTURES / "woocommerce_order_export_plugin.csv").read_bytes()
+    from ecom_pipeline.sources import parse_bytes
+
+    assert set(parse_bytes(raw).tables["orders"]["currency"]) == {"USD"}
