@@ -72,17 +72,16 @@ def _detect(raw: bytes):
         if touchpoints.looks_like_record(record):
             return touchpoints, encoding
         raise FileRejected(f"JSON lines with fields {sorted(record)[:8]} match no known export (touchpoints need event_name and event_timestamp)")
-    for line in text.splitlines()[:15]:
+    lines = text.splitlines()
+    for line in lines[:15]:
         headers = [normalise_header(c) for c in next(csv.reader([line], delimiter=sniff_delimiter(line)), [])]
+        # Reports people drop by mistake first: their signatures are narrow (an Amazon report has TikTok's `Ad Group Name`).
+        for known, matches, advice in KNOWN_UNSUPPORTED:
+            if matches(set(headers), lines):
+                raise FileRejected(f"this is {known}, which the pipeline does not read: {advice}")
         for module in MODULES:
             if module.looks_like(headers):
                 return module, encoding
-    lines = text.splitlines()
-    for line in lines[:15]:
-        headers = {normalise_header(c) for c in next(csv.reader([line], delimiter=sniff_delimiter(line)), [])}
-        for known, matches, advice in KNOWN_UNSUPPORTED:
-            if matches(headers, lines):
-                raise FileRejected(f"this is {known}, which the pipeline does not read: {advice}")
     first = lines[0][:120] if lines else ""
     raise FileRejected(f"no known export matches this file's header (first line: {first!r})")
 
@@ -101,7 +100,7 @@ KNOWN_UNSUPPORTED = (
      "web touchpoints come from GA4's BigQuery export (events) or your pixel's event file"),
     ("a Klaviyo campaign report", lambda h, _: bool(h & {"total recipients", "unique opens", "open rate"}) and "campaign name" in h,
      "email campaigns are not ad spend; the touches they drive arrive with their UTM tags in your web events"),
-    ("an Amazon Ads report", lambda h, _: bool(h & {"portfolio name", "7 day total sales", "7 day total sales ", "advertised sku"}),
+    ("an Amazon Ads report", lambda h, _: bool(h & {"portfolio name", "7 day total sales", "advertised sku", "advertised asin"}),
      "Amazon Ads is not supported yet"),
     ("a Shopify customers export", lambda h, _: "customer id" in h and bool(h & {"accepts email marketing", "total spent", "total orders"}),
      "the orders export already carries each customer (hashed); drop the orders export instead"),

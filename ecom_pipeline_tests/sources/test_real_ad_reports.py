@@ -173,3 +173,14 @@ def test_a_zip_that_is_no_workbook_is_refused_as_such(tmp_path):
         archive.writestr("orders_export_1.csv", "Name,Created at\n")
     with pytest.raises(FileRejected, match="zip archive, not an Excel workbook"):
         parse_file(path)
+
+
+@pytest.mark.parametrize(("name", "what"), [
+    ("ga4_traffic_acquisition_report.csv", "Google Analytics 4 report download"),
+    ("klaviyo_campaign_report.csv", "Klaviyo campaign report"),
+    ("amazon_sponsored_products_report.csv", "Amazon Ads report"),
+    ("shopify_customers_export.csv", "Shopify customers export"),
+])
+def test_reports_out_of_scope_are_refused_by_their_name(name, what):
+    with pytest.raises(FileRejected, match=f"this is an? {what}"):
+        parse_file(FIXTURES / name)
