@@ -78,6 +78,7 @@ ORDERS = TableSpec(
         "total_tax": "float",
         "total_price": "float",
         "tips": "float",
+        "duties": "float",
         "refunded_amount": "float",
         "net_sales": "float",
         "financial_status": "string",
@@ -136,9 +137,9 @@ PRODUCTS = TableSpec(
     },
     partition_column="snapshot_date",
     key=("snapshot_date", "variant_key"),
-    description="Product variants with price and unit cost (`Cost per item`) as of the export's date. variant_key is the "
-    "SKU when the variant has one, else handle/option values (most stores have no SKUs); line_name is how an order "
-    "line names the variant (`Title` or `Title - Option / Option`).",
+    description="Product variants with price and unit cost (`Cost per item`) as of the export's date. variant_key is "
+    "handle/option values (not the SKU: most stores have none, others reuse one for several sizes); line_name is how an "
+    "order line names the variant (`Title` or `Title - Option / Option`).",
 )
 
 INVENTORY_LEVELS = TableSpec(
@@ -158,7 +159,7 @@ INVENTORY_LEVELS = TableSpec(
     },
     partition_column="snapshot_date",
     key=("snapshot_date", "variant_key", "location"),
-    description="Stock per variant (its SKU, else handle/option values) and location from Shopify inventory exports (current, 2023 and legacy layouts); "
+    description="Stock per variant (handle/option values) and location from Shopify inventory exports (current, 2023 and legacy layouts); "
     "the snapshot date comes from the file name, else its modification time (snapshot_date_source says which).",
 )
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-ORDER_MONEY = ("subtotal", "gross_sales", "discounts", "shipping_charged", "total_tax", "total_price", "tips", "refunded_amount", "net_sales")
+ORDER_MONEY = ("subtotal", "gross_sales", "discounts", "shipping_charged", "total_tax", "total_price", "tips", "duties", "refunded_amount",
+               "net_sales")
 LINE_MONEY = ("price", "discount")
 
 

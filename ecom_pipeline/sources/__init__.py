@@ -102,7 +102,8 @@ KNOWN_UNSUPPORTED = (
      "email campaigns are not ad spend; the touches they drive arrive with their UTM tags in your web events"),
     ("an Amazon Ads report", lambda h, _: bool(h & {"portfolio name", "7 day total sales", "advertised sku", "advertised asin"}),
      "Amazon Ads is not supported yet"),
-    ("a Shopify customers export", lambda h, _: "customer id" in h and bool(h & {"accepts email marketing", "total spent", "total orders"}),
+    ("a Shopify customers export", lambda h, _: "email" in h and len(h & {"customer id", "accepts email marketing", "accepts sms marketing",
+                                                                              "total spent", "total orders"}) >= 2,
      "the orders export already carries each customer (hashed); drop the orders export instead"),
 )
 

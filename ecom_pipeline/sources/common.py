@@ -301,17 +301,15 @@ def flag_rows(problems: list[Problem], mask: pd.Series, column: str, rule: str, 
         problems.append(Problem(row=int(index) + 1, column=column, rule=rule, message=message.format(value=value[:200]), value=value[:200]))
 
 
-def variant_keys(sku: pd.Series, handle: pd.Series, options: list[pd.Series]) -> pd.Series:
-    """A variant's key: its SKU when it has one, else `handle/option1/option2/option3` (most stores have no SKUs).
-
-    Products and inventory exports both carry handle and option values, so the two exports key a variant alike."""
+def variant_keys(handle: pd.Series, options: list[pd.Series]) -> pd.Series:
+    """A variant's key, `handle/option1/option2/option3`: what identifies a variant in Shopify. Not the SKU: most
+    stores have none, and stores that have them reuse one SKU for several sizes (one export: 4,130 variant rows of
+    shared SKUs). Products and inventory exports both carry handle and option values, so they key a variant alike."""
     parts = [as_text(handle).str.lower()] + [as_text(o).where(as_text(o).str.lower() != "default title", "") for o in options]
     by_options = parts[0]
     for part in parts[1:]:
         by_options = by_options.str.cat(part, sep="/")
-    by_options = by_options.str.rstrip("/")
-    sku = as_text(sku)
-    return sku.where(sku != "", by_options).astype("string")
+    return by_options.str.rstrip("/").astype("string")
 
 
 def line_names(title: pd.Series, options: list[pd.Series]) -> pd.Series:

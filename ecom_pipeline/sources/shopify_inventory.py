@@ -2,8 +2,8 @@
 `On hand (new)`), 2023 (`Available`, `On hand`) and legacy (one column per location holding Available).
 
 `not stocked` means the variant is not stocked at that location: no row, not a bad number. Negative quantities
-(oversold) are valid (a WARN check says so). A variant is keyed as in the products export: its SKU, else handle +
-option values (`SKU` is often an empty `""` on every row). A file is a snapshot: its date comes from the file name,
+(oversold) are valid (a WARN check says so). A variant is keyed as in the products export, by handle + option
+values (`SKU` is often an empty `""` on every row). A file is a snapshot: its date comes from the file name,
 else its modification time, and the rows say which.
 """
 
@@ -41,7 +41,7 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     frame, _, delimiter = read_delimited(text, looks_like)
     snapshot, date_source = file_date(name, mtime)
     cols = Columns(frame)
-    key = variant_keys(cols.get("sku"), cols.get("handle"), [cols.get(option) for option in OPTIONS])
+    key = variant_keys(cols.get("handle"), [cols.get(option) for option in OPTIONS])
     if cols.find("location"):
         if cols.find(*QUANTITIES["available"]) is None:
             raise FileRejected("Shopify inventory file has a Location column but no 'Available' column")

@@ -40,6 +40,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "line_discount": ("lineitem discount",),
     "cancelled_at": ("cancelled at",),
     "refunded_amount": ("refunded amount",),
+    "duties": ("duties",),
     "id": ("id",),
     "source": ("source",),
 }
@@ -58,7 +59,8 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     text, encoding = decode(raw)
     frame, _, _ = read_delimited(text, looks_like)
     cols = Columns(frame)
-    cols.require({key.replace("_", " ").title(): ALIASES[key] for key in ("name", "created_at", "quantity", "price")}, "Shopify orders")
+    cols.require({"Name": ALIASES["name"], "Created at": ALIASES["created_at"], "Lineitem quantity": ALIASES["quantity"],
+                  "Lineitem price": ALIASES["price"]}, "Shopify orders")
     col = {key: cols.get(*aliases) for key, aliases in ALIASES.items()}
     label = {key: cols.find(*aliases) or aliases[0] for key, aliases in ALIASES.items()}
     problems: list[Problem] = []
@@ -70,6 +72,7 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
         raise FileRejected("Shopify orders file has none of the order-level columns (Financial Status, Currency, Subtotal, Total, Id): "
                            "export the orders again with all columns")
     is_head = ~pd.concat(order_level, axis=1).all(axis=1)
+    _refuse_abandoned_checkouts(order_name[is_head], col["id"][is_head], col["financial_status"][is_head])
     duplicate_head = is_head & is_head.groupby(order_name).cumsum().gt(1)
     flag_rows(problems, duplicate_head, label["name"], "duplicate_order", "order {value} appears twice in the file", order_name)
     has_head = is_head.groupby(order_name).transform("any")
@@ -81,7 +84,7 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     cancelled = _timestamps(col["cancelled_at"])
     flag_rows(problems, cancelled.isna() & ~blank_mask(col["cancelled_at"]), label["cancelled_at"], "bad_timestamp", "'Cancelled at' is not a timestamp: {value!r}", col["cancelled_at"])
     money = {}
-    for key in ("subtotal", "shipping", "taxes", "total", "discount_amount", "refunded_amount", "price", "line_discount", "quantity"):
+    for key in ("subtotal", "shipping", "taxes", "total", "discount_amount", "refunded_amount", "duties", "price", "line_discount", "quantity"):
         money[key], bad = parse_numbers(col[key], decimal=".")
         flag_rows(problems, bad, label[key], "not_a_number", f"{label[key]} is not a number: {{value!r}}", col[key])
     flag_rows(problems, money["quantity"].isna() & ~blank_mask(order_name), label["quantity"], "missing_quantity", "the line item has no quantity")
@@ -106,6 +109,7 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     per_order["tips"] = lines[lines["is_tip"]].groupby("name", sort=False)["line_value"].sum().reindex(per_order.index).fillna(0.0)
     per_order["gross_sales"] = per_order["line_value"] - per_order["tips"]
     head_text = frame.loc[keep & is_head].set_index(order_name[keep & is_head])
+    discounts, shipping = _split_discount(per_order["gross_sales"], heads["subtotal"], heads["discount_amount"].fillna(0.0), heads["shipping"].fillna(0.0))
     orders = pd.DataFrame({
         "order_id": per_order["order_id"].fillna(pd.Series(per_order.index.str.lstrip("#"), index=per_order.index)),
         "name": per_order.index,
@@ -115,11 +119,12 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
         "currency": _text(head_text, label["currency"]).fillna(default_currency) if default_currency else _text(head_text, label["currency"]),
         "subtotal": heads["subtotal"],
         "gross_sales": per_order["gross_sales"],
-        "discounts": heads["discount_amount"].fillna(0.0),
-        "shipping_charged": heads["shipping"].fillna(0.0),
+        "discounts": discounts,
+        "shipping_charged": shipping,
         "total_tax": heads["taxes"].fillna(0.0),
         "total_price": heads["total"],
         "tips": per_order["tips"],
+        "duties": heads["duties"].fillna(0.0),
         "refunded_amount": heads["refunded_amount"].fillna(0.0),
         "financial_status": _text(head_text, label["financial_status"]).str.lower(),
         "fulfillment_status": _text(head_text, label["fulfillment_status"]).str.lower(),
@@ -149,6 +154,26 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     })
     tables = {"orders": conform(orders.reset_index(drop=True), ORDERS), "order_lines": conform(order_lines, ORDER_LINES)}
     return ParseResult(FAMILY, encoding, tables, rows_read=len(frame), problems=problems)
+
+
+def _split_discount(gross: pd.Series, subtotal: pd.Series, discount: pd.Series, shipping: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(merchandise discounts, shipping the customer paid). `Discount Amount` holds the order's discounts on its lines
+    and on its shipping (a free-shipping code), while `Shipping` is the charge before its discount: what Subtotal
+    leaves out of the lines is the merchandise part, the rest came off shipping. Where the parts do not fit, the whole
+    amount stays a merchandise discount and the order rules say what does not add up."""
+    gross, subtotal, discount, shipping = (x.reindex(gross.index) for x in (gross, subtotal, discount, shipping))
+    merchandise = (gross - subtotal).round(2)
+    off_shipping = (discount - merchandise).round(2)
+    fits = merchandise.ge(-0.005) & off_shipping.ge(-0.005) & off_shipping.le(shipping + 0.005)
+    return merchandise.where(fits, discount).clip(lower=0.0), (shipping - off_shipping.where(fits, 0.0).clip(lower=0.0)).round(2)
+
+
+def _refuse_abandoned_checkouts(names: pd.Series, ids: pd.Series, financial: pd.Series) -> None:
+    """Shopify's abandoned-checkouts export has the orders' columns, but no order has a Financial Status and each
+    Name is `#` + the checkout's id: loaded as orders, it would count sales that never happened."""
+    if len(names) and blank_mask(financial).all() and (names.str.lstrip("#") == ids).mean() > 0.9:
+        raise FileRejected("this is Shopify's abandoned checkouts export (no order has a Financial Status; each Name is the checkout's "
+                           "id): checkouts are not orders. Export Orders → Export instead")
 
 
 def net_sales(orders: pd.DataFrame) -> pd.Series:

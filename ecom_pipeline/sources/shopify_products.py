@@ -1,7 +1,7 @@
 """Shopify products export: one row per variant (plus image-only rows); `Cost per item` is the unit cost.
 
-Most stores have no SKUs: a variant is keyed by its SKU when it has one, else by handle + option values, and
-keeps the name an order line gives it (`Title - Blue / M`) so that order lines without SKUs find their cost.
+A variant is keyed by handle + option values (most stores have no SKUs, others reuse one SKU across sizes), and
+keeps its SKU and the name an order line gives it (`Title - Blue / M`) so that order lines find their cost either way.
 `Title` and `Option1 Name` stand only on a product's first row. Image-only rows (a handle and an image, no option
 values, no price) describe no variant: counted as skipped, never quarantined. The export has no date of its own:
 the snapshot date comes from the file name, else its modification time.
@@ -45,12 +45,12 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     price, bad_price = parse_numbers(cols.get("variant price"), decimal=".")
     cost, bad_cost = parse_numbers(cols.get("cost per item"), decimal=".")
     sku = cols.get("variant sku")
-    key = variant_keys(sku, cols.get("handle"), options)
+    key = variant_keys(cols.get("handle"), options)
     flag_rows(problems, blank_mask(cols.get("handle")), "Handle", "missing_handle", "the variant has no Handle")
     flag_rows(problems, bad_price | price.isna(), "Variant Price", "bad_price", "Variant Price is not a number: {value!r}", cols.get("variant price"))
     flag_rows(problems, bad_cost, "Cost per item", "not_a_number", "Cost per item is not a number: {value!r}", cols.get("cost per item"))
     flag_rows(problems, key.duplicated(keep="first") & (key != ""), "Variant SKU", "duplicate_variant",
-              "variant {value} appears on more than one row (the same SKU, or the same handle and options)", key)
+              "variant {value} (handle/options) appears on more than one row", key)
     bad = frame.index.isin([p.row - 1 for p in problems])
     out = pd.DataFrame({
         "snapshot_date": pd.Timestamp(snapshot),

@@ -110,7 +110,7 @@ SUITES: dict[str, list[Rule]] = {
         *(non_negative(c) for c in ("subtotal", "gross_sales", "discounts", "shipping_charged", "total_tax", "total_price", "refunded_amount")),
         Rule("subtotal_is_lines_minus_discounts", "row", "subtotal", "Subtotal is not Σ line price × quantity − Discount Amount",
              lambda e, c: e.ExpectColumnValuesToBeBetween(column="_subtotal_gap", max_value=c.order_tolerance), reads=("_subtotal_gap", "subtotal")),
-        Rule("total_adds_up", "row", "total_price", "Total is neither Subtotal + Shipping + Taxes + Tip nor Subtotal + Shipping + Tip (taxes included)",
+        Rule("total_adds_up", "row", "total_price", "Total is neither Subtotal + Shipping + Taxes + Tip + Duties nor Subtotal + Shipping + Tip + Duties (taxes included)",
              lambda e, c: e.ExpectColumnValuesToBeBetween(column="_total_gap", max_value=c.order_tolerance), reads=("_total_gap", "total_price")),
         Rule("customer_key_is_sha256", "row", "customer_key", "customer_key is not a SHA-256 hex digest",
              lambda e, c: e.ExpectColumnValuesToMatchRegex(column="customer_key", regex=SHA256_HEX)),
@@ -157,9 +157,10 @@ def prepare(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with the helper columns its rules need."""
     if table == "orders":
         gap = (frame["subtotal"] - (frame["gross_sales"] - frame["discounts"])).abs()
-        before_tips = frame["total_price"] - frame["tips"].fillna(0.0)
-        exclusive = (before_tips - (frame["subtotal"] + frame["shipping_charged"] + frame["total_tax"])).abs()
-        inclusive = (before_tips - (frame["subtotal"] + frame["shipping_charged"])).abs()
+        # Tips and import duties are in Total but neither in Subtotal nor in Taxes.
+        before_extras = frame["total_price"] - frame["tips"].fillna(0.0) - frame["duties"].fillna(0.0)
+        exclusive = (before_extras - (frame["subtotal"] + frame["shipping_charged"] + frame["total_tax"])).abs()
+        inclusive = (before_extras - (frame["subtotal"] + frame["shipping_charged"])).abs()
         return frame.assign(_subtotal_gap=gap.round(6), _total_gap=pd.concat([exclusive, inclusive], axis=1).min(axis=1).round(6))
     if table == "touchpoints":
         return frame.assign(event_timestamp_day=frame["event_timestamp"].dt.tz_convert(None).dt.normalize())

@@ -5,6 +5,7 @@ items; multi-line quoted cells and a CRLF in an LF file; '-prefixed zips and pho
 100 %-discount order; two currencies; the 73-, 75-, 78- and 79-column layouts; four years in one file.
 """
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -103,18 +104,19 @@ def test_products_without_skus_are_keyed_by_handle_and_options_and_image_rows_ar
     result = parse_file(FIXTURES / "shopify_products_no_skus_markets_2025.csv", default_currency="EUR")
     products = result.tables["products"].set_index("variant_key")
     assert (result.rows_read, result.rows_loaded, result.rows_skipped, result.problems) == (6, 5, 1, [])
-    assert list(products.index) == ["linen-shirt/Blue/M", "linen-shirt/Blue/L", "linen-shirt/White/S", "canvas-tote", "MUG-SAND"]
+    assert list(products.index) == ["linen-shirt/Blue/M", "linen-shirt/Blue/L", "linen-shirt/White/S", "canvas-tote", "ceramic-mug/Sand"]
     assert products.loc["linen-shirt/White/S", "line_name"] == "Linen Shirt - White / S"  # the title from the product's first row
     assert products.loc["canvas-tote", "line_name"] == "Canvas Tote"  # Default Title: the product's own name
     assert (products.loc["linen-shirt/Blue/L", "unit_cost"], products.loc["linen-shirt/Blue/L", "status"]) == (22.5, "active")
-    assert products.loc["MUG-SAND", "status"] == "draft" and pd.isna(products.loc["MUG-SAND", "unit_cost"])
+    assert products.loc["ceramic-mug/Sand", "status"] == "draft" and pd.isna(products.loc["ceramic-mug/Sand", "unit_cost"])
+    assert products.loc["ceramic-mug/Sand", "sku"] == "MUG-SAND"
 
 
 @pytest.mark.parametrize(("name", "layout", "expected", "skipped"), [
     ("shopify_inventory_2025_not_stocked_negative.csv", "current",
      {("linen-shirt/Blue/M", "Main Warehouse"): 14, ("linen-shirt/Blue/L", "Main Warehouse"): -2, ("linen-shirt/White/S", "Main Warehouse"): 6,
       ("canvas-tote", "Main Warehouse"): 30, ("canvas-tote", "Pop-up Store"): 4}, 1),
-    ("shopify_inventory_2023.csv", "2023", {("MUG-SAND", "Main Warehouse"): 3}, 1),
+    ("shopify_inventory_2023.csv", "2023", {("ceramic-mug/Sand", "Main Warehouse"): 3}, 1),
     ("shopify_inventory_legacy_location_columns.csv", "legacy",
      {("linen-shirt/Blue/M", "MAIN WAREHOUSE"): 14, ("canvas-tote", "MAIN WAREHOUSE"): 30, ("canvas-tote", "POP-UP STORE"): 4}, 0),
 ])
@@ -186,3 +188,45 @@ def test_check_file_names_the_fix_for_a_currency_without_a_rate(tmp_path):
                         Settings(data_dir=data, landing_dir=data / "landing", warehouse_url="sqlite://", shop_currency="EUR"))
     assert report.rows_quarantined == 0  # the USD order lands, in dollars, flagged downstream
     assert any("no exchange rate from USD into EUR" in note and "ECOM_PIPELINE_FX_RATES=USD=" in note for note in report.notes)
+
+
+def test_a_sku_reused_for_every_size_keys_nothing_and_lines_go_by_name():
+    """A real store gave one SKU to all six sizes of a shoe: the variants stay six, and a line finds its size by name."""
+    from ecom_pipeline.profit.orders import unit_costs
+
+    text = ("Handle,Title,Option1 Name,Option1 Value,Variant SKU,Variant Price,Cost per item,Status\n"
+            "trail-shoe,Trail Shoe,Size,40,TS-BLK,90.00,31.00,active\n"
+            "trail-shoe,,,41,TS-BLK,90.00,32.00,\n"
+            "trail-shoe,,,42,TS-BLK,95.00,33.00,\n"
+            "wool-socks,Wool Socks,Title,Default Title,WS-1,12.00,3.00,active\n")
+    result = parse_bytes(text.encode(), name="products_export_2026-01-01.csv")
+    products = result.tables["products"]
+    assert (result.rows_loaded, result.problems) == (4, []) and list(products["variant_key"]) == [
+        "trail-shoe/40", "trail-shoe/41", "trail-shoe/42", "wool-socks"]
+    lines = pd.DataFrame({"order_id": ["1", "1"], "order_date": pd.to_datetime(["2026-01-02"] * 2), "sku": ["TS-BLK", "WS-1"],
+                          "title": ["Trail Shoe - 41", "Socks (renamed since)"], "quantity": [1, 2], "price": [90.0, 12.0]})
+    costed = unit_costs(lines, products)
+    assert list(costed["variant_key"]) == ["trail-shoe/41", "wool-socks"]  # the shared SKU by name, the unique one by SKU
+    assert list(costed["unit_cost"]) == [32.0, 3.0]
+
+
+def test_a_free_shipping_code_and_import_duties_add_up():
+    """Measured on real exports: `Discount Amount` holds a shipping discount (`Shipping` is the charge before it), and
+    `Duties` are in `Total` beside `Taxes`."""
+    header = "Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,Total,Discount Code,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Duties,Id\n"
+    text = header + (
+        "#11,a@example.test,paid,USD,93.00,15.00,0.00,93.00,FREESHIP,15.00,2026-01-02 10:00:00 -0500,1,Pants - S,93.00,,11\n"
+        "#12,b@example.test,paid,USD,80.00,10.00,0.00,85.00,MIX,25.00,2026-01-02 11:00:00 -0500,1,Coat - M,100.00,,12\n"
+        "#13,c@example.test,paid,USD,164.02,34.88,34.49,237.37,,0.00,2026-01-02 12:00:00 -0500,2,Jacket - S,82.01,3.98,13\n")
+    result = parse_bytes(text.encode())
+    orders = result.tables["orders"].set_index("name")
+    assert (orders.loc["#11", "discounts"], orders.loc["#11", "shipping_charged"]) == (0.0, 0.0)  # all 15 came off shipping
+    assert (orders.loc["#12", "discounts"], orders.loc["#12", "shipping_charged"]) == (20.0, 5.0)  # 20 off the coat, 5 off shipping
+    assert orders.loc["#13", "duties"] == 3.98
+    from ecom_pipeline.validation.rules import ValidationContext
+    from ecom_pipeline.validation.quarantine import hold_back_orders
+
+    tables = {k: v.assign(source_file="f", source_hash="h") for k, v in result.tables.items()}
+    context = ValidationContext(today=date(2026, 2, 1), earliest=date(2000, 1, 1), currencies_with_rate=frozenset({"USD"}))
+    kept, _, held = hold_back_orders(tables["orders"], tables["order_lines"], "shopify_orders", context)
+    assert held.empty and len(kept) == 3

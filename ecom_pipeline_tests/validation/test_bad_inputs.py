@@ -30,7 +30,7 @@ CORPUS = {
     "unbalanced_quotes": ((META_HEADER + '2025-06-01,2025-06-01,2025-06-01,"Spring,11,12.50,1000,20\n' + META_ROW).encode(), ("rejected", "could not be read")),
     "duplicate_header_names": ((META_HEADER.replace("Link clicks", "Amount spent (USD)") + META_ROW).encode(), ("rejected", "more than once")),
     "missing_required_column": ((ORDERS_HEADER.replace(",Lineitem price", "") + "#1,a@b.com,paid,USD,1,0,0,1,0,2025-06-01 10:00:00 -0400,1,Tee,T,1\n").encode(),
-                                ("rejected", "missing required column(s): Price")),
+                                ("rejected", "missing required column(s): Lineitem price")),
     "renamed_column_known_alias": ("By Day,Campaign name,Total Cost,Currency,Impressions\n2025-06-01,Spark,3.50,USD,100\n".encode(), ("clean", 1)),
     "text_in_numeric_column": ((META_HEADER + META_ROW.replace("12.50", "twelve")).encode(), ("quarantined", 1, 1, "not_a_number")),
     "locale_thousands_and_decimal_comma": ("Reporting starts;Reporting ends;Day;Campaign name;Amount spent (USD)\n2025-06-01;2025-06-01;2025-06-01;A;1.234,56\n".encode(), ("clean", 1)),
