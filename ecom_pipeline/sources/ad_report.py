@@ -11,6 +11,7 @@ METRICS = ("impressions", "clicks", "spend", "conversions", "conversions_value")
 ENTITIES = ("account_id", "account_name", "campaign_id", "campaign_name", "ad_group_id", "ad_group_name", "ad_id", "ad_name")
 # An ad-set- or ad-level export without a campaign column: the ad set or ad is the grain, its campaign unknown.
 UNKNOWN_CAMPAIGN = "(campaign not in export)"
+_SCIENTIFIC = r"\d(?:[.,]\d+)?[eE]\+\d+"
 NO_DATA = "no data available."
 
 
@@ -46,8 +47,12 @@ def build_ad_performance(
     out = pd.DataFrame(index=days.index)
     out["date_day"] = days
     out["platform"] = platform
+    mangled = []
     for name in ENTITIES:
         values = text.get(name, pd.Series("", index=days.index)).fillna("").astype(str).str.strip()
+        if name.endswith("_id") and values.str.fullmatch(_SCIENTIFIC).any():
+            mangled.append(labels.get(name, name))
+            values = values.where(~values.str.fullmatch(_SCIENTIFIC), "")  # 1.20253E+17 names many campaigns: use the name
         out[name] = values.where(values != "").astype("string")
     for name in METRICS:
         raw = text.get(name)
@@ -88,6 +93,9 @@ def build_ad_performance(
          **{name: "sum" for name in METRICS}, "source_row": "min"}).reset_index()
     combined = pd.concat([summed, good[repeated]], ignore_index=True)
     notes = [f"summed {len(good):,} rows to {len(combined):,} day × entity rows (breakdowns or hours of one day)"] if len(combined) < len(good) else []
+    if mangled:
+        notes.append(f"{', '.join(mangled)} written in scientific notation (the file was saved again by a spreadsheet, which rounds "
+                     "18-digit ids): those ids are ignored and the names used instead; export the file again to keep the ids")
     return conform(combined, AD_PERFORMANCE), problems, notes
 
 

@@ -122,7 +122,8 @@ def read_delimited(text: str, is_header, scan_lines: int = 15) -> tuple[pd.DataF
                 sep=delimiter,
                 skiprows=index + 1,
                 header=None,
-                names=range(len(cells)),
+                names=range(len(cells) + 1),  # one slot beyond the header: a trailing delimiter, or a row that overflows
+                index_col=False,
                 dtype=STRING,
                 keep_default_na=False,
                 skip_blank_lines=True,
@@ -130,7 +131,8 @@ def read_delimited(text: str, is_header, scan_lines: int = 15) -> tuple[pd.DataF
                 engine="c",
             )
             _refuse_truncated(text, delimiter, len(cells))
-            frame = _drop_repeated_columns(frame.apply(as_text), [str(c).replace("\ufeff", "").strip() for c in cells])
+            frame = _refuse_overflow(frame.apply(as_text), len(cells), index)
+            frame = _drop_repeated_columns(frame, [str(c).replace("\ufeff", "").strip() for c in cells])
             _refuse_oversized(frame)
             return frame, index, delimiter
     raise FileRejected("no recognisable header row in the first lines of the file")
@@ -149,6 +151,17 @@ def _drop_repeated_columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFram
     frame = frame[keep]
     frame.columns = [names[position] or f"Unnamed: {position}" for position in keep]
     return frame
+
+
+def _refuse_overflow(frame: pd.DataFrame, width: int, header_line: int) -> pd.DataFrame:
+    """Rows may end with a delimiter (an empty field past the header): dropped. A value past the header is a row that
+    overflowed (an unquoted delimiter inside a value): the columns of that row cannot be known, the file is refused."""
+    extra = frame[width]
+    if (extra != "").any():
+        row = int(extra.index[extra != ""][0]) + 1
+        raise FileRejected(f"data row {row} (line {header_line + 1 + row} of the file) has more fields than the header: a value holds an "
+                           "unquoted delimiter, so its columns cannot be known; export the file again")
+    return frame.drop(columns=width)
 
 
 MAX_FIELD_CHARS = 100_000  # Shopify's longest free text (notes, HTML bodies) stays far below this

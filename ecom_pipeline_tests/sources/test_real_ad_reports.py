@@ -184,3 +184,14 @@ def test_a_zip_that_is_no_workbook_is_refused_as_such(tmp_path):
 def test_reports_out_of_scope_are_refused_by_their_name(name, what):
     with pytest.raises(FileRejected, match=f"this is an? {what}"):
         parse_file(FIXTURES / name)
+
+
+def test_ids_a_spreadsheet_rounded_to_scientific_notation_are_not_keys():
+    text = ("Reporting starts,Reporting ends,Campaign name,Campaign ID,Ad name,Ad ID,Amount spent (USD)\n"
+            "2026-03-01,2026-03-01,Prospecting,1.20253E+17,Hook A,1.20253E+17,10.00\n"
+            "2026-03-01,2026-03-01,Prospecting,1.20253E+17,Hook B,1.20253E+17,5.00\n"
+            "2026-03-01,2026-03-01,Retargeting,1.20253E+17,Hook A,1.20253E+17,2.50\n")
+    result = parse_bytes(text.encode())
+    frame = result.tables["ad_performance"]
+    assert len(frame) == 3 and sorted(frame["campaign_id"]) == ["Prospecting", "Prospecting", "Retargeting"]  # never one merged row
+    assert frame["spend"].sum() == 17.5 and "scientific notation" in " ".join(result.notes)

@@ -46,6 +46,9 @@ CORPUS = {
     "spreadsheet_formula_in_campaign_name": ((META_HEADER + META_ROW.replace("Spring", '"=HYPERLINK(""http://x.example"",""click"")"')).encode(), ("clean", 1)),
     "one_megabyte_field": ((META_HEADER + META_ROW.replace("Spring", "S" * 1_000_000)).encode(), ("rejected", "row 1, column 'Campaign name' holds 1,000,000 characters")),
     "nul_bytes_in_a_utf8_file": ((META_HEADER + META_ROW.replace("Spring", "Spr\x00ing")).encode(), ("rejected", "NUL bytes (first on line 2)")),
+    "trailing_delimiter_on_every_row": ((META_HEADER + META_ROW.replace("\n", ",\n") * 2).encode(), ("clean", 2)),
+    "a_row_with_more_fields_than_the_header": ((META_HEADER + META_ROW + META_ROW.replace("Spring", "Spring,Summer")).encode(),
+                                               ("rejected", "data row 2 (line 3 of the file) has more fields than the header")),
     "n_a_in_spend": ((META_HEADER + META_ROW.replace("12.50", "n/a")).encode(), ("quarantined", 1, 1, "not_a_number")),
     "n_a_in_an_order_total": ((ORDERS_HEADER + ORDER_1001.replace("45.00", "N/A") + ORDER_1002).encode(), ("quarantined", 3, 2, "not_a_number")),
     "google_dash_placeholders_are_zero": ('Report\n"June 1, 2025 - June 1, 2025"\nDay,Campaign,Impr.,Cost,Conversions,Currency code\n'
@@ -96,6 +99,8 @@ def test_corpus_is_large_enough():
 def test_values_are_read_right_despite_the_quirks(settings, tmp_path):
     from ecom_pipeline.sources import parse_bytes
 
+    trailing = parse_bytes(CORPUS["trailing_delimiter_on_every_row"][0]).tables["ad_performance"]
+    assert list(trailing["spend"]) == [12.5, 12.5] and list(trailing["clicks"]) == [20, 20]  # not shifted by a phantom index
     frame = parse_bytes(CORPUS["semicolons_and_comma_decimals"][0]).tables["ad_performance"]
     assert frame.loc[0, "spend"] == 1234.56 and frame.loc[0, "impressions"] == 1000 and frame.loc[0, "currency"] == "USD"
     formula = parse_bytes(CORPUS["spreadsheet_formula_in_campaign_name"][0]).tables["ad_performance"]
