@@ -47,6 +47,7 @@ def publish(engine: sa.Engine, name: str, spec: TableSpec, frame: pd.DataFrame, 
     except sa.exc.DBAPIError:
         if not sa.inspect(engine).has_table(name):  # else another run created it a moment before us
             raise
+    _add_new_columns(engine, table)
     columns = _columns(frame, spec, table, engine.dialect)
     insert = table.insert().compile(dialect=engine.dialect)
     positional = engine.dialect.paramstyle in ("qmark", "format", "numeric")
@@ -67,6 +68,19 @@ def publish(engine: sa.Engine, name: str, spec: TableSpec, frame: pd.DataFrame, 
         for start in range(0, len(rows), CHUNK):
             connection.exec_driver_sql(str(insert), rows[start : start + CHUNK])
     return len(frame)
+
+
+def _add_new_columns(engine: sa.Engine, table: sa.Table) -> None:
+    """A warehouse written by an earlier release lacks the columns a later one adds (`tips`, `variant_key`…): added
+    empty, so publishing goes on; the days a run replaces get their values."""
+    existing = {column["name"] for column in sa.inspect(engine).get_columns(table.name)}
+    missing = [column for column in table.columns if column.name not in existing]
+    if not missing:
+        return
+    with engine.begin() as connection:
+        for column in missing:
+            kind = column.type.compile(dialect=engine.dialect)
+            connection.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
 
 
 def row_counts(engine: sa.Engine) -> dict[str, int]:
