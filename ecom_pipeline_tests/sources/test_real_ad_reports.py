@@ -180,6 +180,7 @@ def test_a_zip_that_is_no_workbook_is_refused_as_such(tmp_path):
     ("klaviyo_campaign_report.csv", "Klaviyo campaign report"),
     ("amazon_sponsored_products_report.csv", "Amazon Ads report"),
     ("shopify_customers_export.csv", "Shopify customers export"),
+    ("shopify_analytics_visitors_over_time.csv", "Shopify Analytics report"),
 ])
 def test_reports_out_of_scope_are_refused_by_their_name(name, what):
     with pytest.raises(FileRejected, match=f"this is an? {what}"):
