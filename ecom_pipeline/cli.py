@@ -165,7 +165,10 @@ def _run(args: argparse.Namespace) -> int:
         generate(settings.landing_dir)
     started = time.monotonic()
     warm_up = _warm_up()
-    outcomes = register_all(registry)
+    reparsed, refused, stale_days = registry.reparse_outdated()
+    if reparsed:
+        print(f"parsed {len(reparsed)} export(s) registered by an earlier version again, from the archive")
+    outcomes = [*refused, *register_all(registry)]
     settings = load_settings(args.data_dir, args.landing)  # the shop currency, unless configured, is its orders' currency
     if outcomes:
         print(f"registered {len(outcomes)} file(s) in {time.monotonic() - started:.1f} s")
@@ -173,7 +176,7 @@ def _run(args: argparse.Namespace) -> int:
     for rejection in rejected:
         print(f"REJECTED: {rejection.sentence} (moved to {rejection.moved_to})", file=sys.stderr)
     report_rejections(rejected)
-    days = [d for d in registry.covered_days() if d >= settings.start_date and d < date.today().isoformat()]
+    days = [d for d in sorted({*registry.covered_days(), *stale_days}) if d >= settings.start_date and d < date.today().isoformat()]
     if not days:
         print(f"nothing to run: no exports in {settings.landing_dir} (drop files there, or use --sample-if-empty)")
         return 1 if rejected else 0

@@ -24,7 +24,7 @@ from ecom_pipeline.lake import atomic_write_parquet
 from ecom_pipeline.privacy import mask
 from ecom_pipeline.schemas import TABLES
 from ecom_pipeline.settings import Settings
-from ecom_pipeline.sources import FileRejected, parse_bytes
+from ecom_pipeline.sources import PARSER_VERSION, FileRejected, ParseResult, parse_bytes
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".reason.txt", ".swp")
 IGNORED_NAMES = {".DS_Store", "Thumbs.db"}  # and the sample brand's ground_truth* files
@@ -48,6 +48,7 @@ class Registration:
     rows_quarantined: int
     notes: list[str] = field(default_factory=list)
     rows_skipped: int = 0  # totals rows, image-only rows: no data by the vendor's design
+    parser_version: int = 1  # the parsers that staged it (manifests before the field: 1)
     duplicate_of_known_file: bool = False
 
     def ranges(self) -> list[tuple[str, str]]:
@@ -130,30 +131,64 @@ class Registry:
             return self._reject(path, rejected.reason, digest)
         except Exception as error:  # a parser bug must not lose the file or stop the sensor: reject it, say why
             return self._reject(path, f"the file could not be parsed ({type(error).__name__}: {error})", digest)
-        days: dict[str, list[str]] = {}
-        for table, frame in result.tables.items():
-            spec = TABLES[table]
-            frame = frame.assign(source_file=path.name, source_hash=digest)
-            covered = sorted(frame[spec.partition_column].dropna().dt.strftime("%Y-%m-%d").unique().tolist())
-            days[table] = covered
-            atomic_write_parquet(self._staged(result.family, table, digest), frame)
-        if result.problems:
-            problems = pd.DataFrame([asdict(p) for p in result.problems]).assign(source_file=path.name, source_hash=digest)
-            problems["value"] = [mask(c, v) for c, v in zip(problems["column"], problems["value"])]
-            atomic_write_parquet(self.root / "_problems" / f"{digest}.parquet", problems)
         # The manifest is written before the file leaves the landing folder: killed in between, the next look
         # finds the file again, recognises its hash and only archives it.
         archived = self._archive_path(path, result.family, digest)
-        registration = Registration(
-            file_hash=digest, family=result.family, original_name=path.name, archived_as=str(archived.relative_to(self.settings.data_dir)),
-            encoding=result.encoding, exported_at=stat.st_mtime, registered_at=time.time(), days=days,
-            rows_read=result.rows_read, rows_loaded=result.rows_loaded, rows_quarantined=result.rows_quarantined, notes=result.notes,
-            rows_skipped=result.rows_skipped,
-        )
-        stamp = f"{time.time_ns():020d}"
-        atomic_write_bytes(self.manifests / f"{stamp}-{digest}.json", json.dumps(asdict(registration), indent=1).encode())
+        registration = self._stage(result, path.name, digest, str(archived.relative_to(self.settings.data_dir)), stat.st_mtime, time.time())
+        atomic_write_bytes(self.manifests / f"{time.time_ns():020d}-{digest}.json", json.dumps(asdict(registration), indent=1).encode())
         self._archive(path, result.family, digest)
         return registration
+
+    def _stage(self, result: ParseResult, name: str, digest: str, archived_as: str, exported_at: float, registered_at: float) -> Registration:
+        """Write an export's canonical tables and row problems under its hash; its registration (not yet saved)."""
+        days: dict[str, list[str]] = {}
+        for table, frame in result.tables.items():
+            spec = TABLES[table]
+            frame = frame.assign(source_file=name, source_hash=digest)
+            days[table] = sorted(frame[spec.partition_column].dropna().dt.strftime("%Y-%m-%d").unique().tolist())
+            atomic_write_parquet(self._staged(result.family, table, digest), frame)
+        problems_path = self.root / "_problems" / f"{digest}.parquet"
+        if result.problems:
+            problems = pd.DataFrame([asdict(p) for p in result.problems]).assign(source_file=name, source_hash=digest)
+            problems["value"] = [mask(c, v) for c, v in zip(problems["column"], problems["value"])]
+            atomic_write_parquet(problems_path, problems)
+        else:
+            problems_path.unlink(missing_ok=True)
+        return Registration(
+            file_hash=digest, family=result.family, original_name=name, archived_as=archived_as, encoding=result.encoding,
+            exported_at=exported_at, registered_at=registered_at, days=days, rows_read=result.rows_read, rows_loaded=result.rows_loaded,
+            rows_quarantined=result.rows_quarantined, notes=result.notes, rows_skipped=result.rows_skipped, parser_version=PARSER_VERSION,
+        )
+
+    def reparse_outdated(self) -> tuple[list[Registration], list[Rejection], list[str]]:
+        """Parse again, from its archived copy, every export an older parser version staged (after an upgrade), so
+        its days are read as the current parsers read them. An export the current parsers refuse (an abandoned-
+        checkouts export once read as orders) leaves the registry as a rejection; its archived copy stays.
+        Returns (re-parsed, newly rejected, the days those covered: to run again, now without them)."""
+        done, refused, stale = [], [], set()
+        for manifest in self.manifest_names():
+            old = self.load(manifest)
+            if old.parser_version >= PARSER_VERSION:
+                continue
+            archived = self.settings.data_dir / old.archived_as
+            for table in old.days:
+                self._staged(old.family, table, old.file_hash).unlink(missing_ok=True)
+            try:
+                result = parse_bytes(archived.read_bytes(), name=old.original_name, mtime=old.exported_at,
+                                     default_currency=self.settings.shop_currency, shop_timezone=self.settings.shop_timezone)
+            except FileRejected as rejected:
+                (self.root / "_problems" / f"{old.file_hash}.parquet").unlink(missing_ok=True)
+                rejection = Rejection(original_name=old.original_name, moved_to=str(archived), file_hash=old.file_hash, rejected_at=time.time(),
+                                      reason=f"{rejected.reason} (registered by an earlier version; its copy stays in the archive)")
+                atomic_write_bytes(self.root / "_rejections" / f"{time.time_ns():020d}-{old.file_hash}.json", json.dumps(asdict(rejection)).encode())
+                (self.manifests / manifest).unlink()
+                refused.append(rejection)
+                stale.update(day for days in old.days.values() for day in days)
+                continue
+            registration = self._stage(result, old.original_name, old.file_hash, old.archived_as, old.exported_at, old.registered_at)
+            atomic_write_bytes(self.manifests / manifest, json.dumps(asdict(registration), indent=1).encode())
+            done.append(registration)
+        return done, refused, sorted(stale)
 
     def _archive_path(self, path: Path, family: str, digest: str) -> Path:
         return self.settings.archive_dir / family / f"{digest[:16]}-{_safe_name(path.name)}"

@@ -93,3 +93,43 @@ def test_rows_of_a_staged_file_keep_their_lineage(settings):
 def test_archive_names_cannot_escape_the_archive(name):
     safe = _safe_name(name)
     assert safe and "/" not in safe and ";" not in safe and "$" not in safe and not safe.startswith(".")
+
+
+def test_exports_an_earlier_version_staged_are_parsed_again_from_the_archive(settings):
+    """After an upgrade: a products export staged without `variant_key`, and an abandoned-checkouts export once read
+    as orders, are read as the current parsers read them (the second refused, its archived copy kept)."""
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from ecom_pipeline.sources import PARSER_VERSION
+
+    fixtures = Path(__file__).parent / "fixtures" / "real_layouts"
+    registry = Registry(settings)
+    products = _drop(settings.landing_dir, "products_export_2026-01-01.csv", (fixtures / "shopify_products_no_skus_markets_2025.csv").read_text(), 1_767_225_600)
+    registration = registry.register(products)
+    staged = registry._staged("shopify_products", "products", registration.file_hash)
+    pd.read_parquet(staged).drop(columns=["variant_key", "line_name"]).to_parquet(staged)  # as the earlier parser left it
+    (manifest,) = registry.manifest_names()
+    older = {k: v for k, v in dataclasses.asdict(registration).items() if k != "parser_version"}
+    (registry.manifests / manifest).write_text(json.dumps(older))
+    assert registry.load(manifest).parser_version == 1  # manifests written before the field existed
+    done, refused, stale = registry.reparse_outdated()
+    assert [r.original_name for r in done] == ["products_export_2026-01-01.csv"] and not refused and not stale
+    assert pd.read_parquet(staged)["variant_key"].tolist()[:2] == ["linen-shirt/Blue/M", "linen-shirt/Blue/L"]
+    assert registry.load(manifest).parser_version == PARSER_VERSION and registry.reparse_outdated() == ([], [], [])
+
+    checkouts = ("Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,Total,Created at,Lineitem quantity,Lineitem name,Lineitem price,Id\n"
+                 "#38539795693818,a@example.test,,USD,20.00,0.00,0.00,20.00,2026-01-02 10:00:00 -0500,1,Mug,20.00,38539795693818\n")
+    landed = _drop(settings.landing_dir, "abandoned_checkouts.csv", checkouts, 1_767_225_600)
+    assert isinstance(registry.register(landed), Rejection)  # today's parsers refuse it at once ...
+    archived = settings.archive_dir / "shopify_orders" / "abandoned.csv"
+    archived.parent.mkdir(parents=True, exist_ok=True)
+    archived.write_text(checkouts)  # ... an earlier version had registered it as orders of 2026-01-02
+    fake = dataclasses.replace(registration, file_hash="f" * 64, family="shopify_orders", original_name="abandoned.csv",
+                               archived_as=str(archived.relative_to(settings.data_dir)), days={"orders": ["2026-01-02"]}, parser_version=1)
+    (registry.manifests / f"{'9' * 20}-{'f' * 64}.json").write_text(json.dumps(dataclasses.asdict(fake)))
+    done, refused, stale = registry.reparse_outdated()
+    assert not done and [r.original_name for r in refused] == ["abandoned.csv"] and stale == ["2026-01-02"]
+    assert "abandoned checkouts" in refused[0].reason and archived.exists()
+    assert registry.find("f" * 64) is None and "abandoned.csv" in {r.original_name for r in registry.rejections()}
