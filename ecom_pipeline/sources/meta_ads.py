@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ecom_pipeline.sources.ad_report import build_ad_performance, no_data_rows, segment_labels
+from ecom_pipeline.sources.ad_report import ENTITIES, build_ad_performance, no_data_rows, segment_labels
 from ecom_pipeline.sources.common import Columns, FileRejected, ParseResult, blank_mask, decode, parse_dates, read_delimited
 
 FAMILY = "meta_ads"
@@ -38,9 +38,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-ENTITY_KEYS = ("account_name", "account_id", "campaign_name", "campaign_id", "ad_group_name", "ad_group_id", "ad_name", "ad_id")
-
-
 def looks_like(headers: list[str]) -> bool:
     """Meta's signature: its reporting window column (no other vendor writes `Reporting starts`)."""
     bases = {h.rsplit(" (", 1)[0] for h in headers}
@@ -59,7 +56,7 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
             "Add Amount spent to the table's columns and export again."
         )
     empty = no_data_rows(frame)
-    entity_cols = [c for key in ENTITY_KEYS if (c := cols.find(*ALIASES[key]))]
+    entity_cols = [c for key in ENTITIES if (c := cols.find(*ALIASES[key]))]
     if not entity_cols and not empty.all():
         raise FileRejected("Meta Ads file names no campaign, ad set or ad (no 'Campaign name', 'Ad set name' or 'Ad name' column): "
                            "export the table at campaign, ad set or ad level")
