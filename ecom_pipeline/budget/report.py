@@ -10,12 +10,15 @@ import numpy as np
 import pandas as pd
 
 from ecom_pipeline.budget.response import FORMS
+from ecom_pipeline.privacy import neutralise
 
 
 def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
+    # Campaign and product names are untrusted text: `Deals $$ & more` must be drawn as written, never as mathtext.
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
 
     return plt
@@ -106,7 +109,10 @@ def ltv_chart(cohort_curves: pd.DataFrame) -> str:
 
 
 def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, float_format=lambda v: f"{v:,.2f}", border=0, classes="t", escape=True)
+    """An HTML table; text that a spreadsheet would run as a formula (`=HYPERLINK(…)`) is quoted, as in every preview."""
+    text = frame.select_dtypes(exclude="number").columns
+    shown = frame.assign(**{c: frame[c].map(neutralise) for c in text})
+    return shown.to_html(index=False, float_format=lambda v: f"{v:,.2f}", border=0, classes="t", escape=True)
 
 
 def render(recommendations: pd.DataFrame, curves: pd.DataFrame, performance: pd.DataFrame, cohort_curves: pd.DataFrame,

@@ -27,7 +27,7 @@ from dagster import (
 )
 
 from ecom_pipeline import lake, warehouse
-from ecom_pipeline.defs.metadata import column_schema, preview, table_metadata
+from ecom_pipeline.defs.metadata import column_schema, markdown, preview, table_metadata
 from ecom_pipeline.defs.resources import PipelineSettings, Warehouse
 from ecom_pipeline.defs.attribution_assets import ATTRIBUTION_TABLES
 from ecom_pipeline.defs.marts import MARTS, days_before
@@ -140,7 +140,7 @@ def build_family_asset(family: str, partitions: PartitionsDefinition) -> AssetsD
 def check_result(name: str, outcome: CheckOutcome, days: list[str]) -> AssetCheckResult:
     metadata = {"days": f"{days[0]} .. {days[-1]}" if len(days) > 1 else days[0], "count": outcome.count}
     if len(outcome.sample):
-        metadata["sample"] = MetadataValue.md(outcome.sample.to_markdown(index=False))
+        metadata["sample"] = markdown(outcome.sample)
     if outcome.files:
         metadata["files"] = MetadataValue.md("\n".join(f"- `{f}`" for f in outcome.files[:20]))
     return AssetCheckResult(

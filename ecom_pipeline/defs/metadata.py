@@ -16,6 +16,15 @@ def column_schema(spec: TableSpec) -> TableSchema:
     return TableSchema(columns=[TableColumn(name, logical) for name, logical in spec.columns.items()])
 
 
+def markdown(frame: pd.DataFrame, empty: str = "_none_") -> MetadataValue:
+    """A small table for the UI with untrusted text (campaign and file names, sampled values) shown, never run: a
+    leading `=`, `+`, `-` or `@` is quoted, as in a spreadsheet."""
+    if frame.empty:
+        return MetadataValue.md(empty)
+    text = frame.select_dtypes(exclude="number").columns
+    return MetadataValue.md(frame.assign(**{c: frame[c].map(neutralise) for c in text}).to_markdown(index=False))
+
+
 def preview(frame: pd.DataFrame, spec: TableSpec) -> MetadataValue:
     """The first rows as markdown; keys are shortened and lineage columns left out, so it stays readable."""
     shown = frame.head(PREVIEW_ROWS).drop(columns=["source_hash", "source_row"], errors="ignore").copy()

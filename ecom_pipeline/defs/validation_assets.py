@@ -19,7 +19,7 @@ from dagster import (
 
 from ecom_pipeline import warehouse
 from ecom_pipeline.defs.assets import RAW_ASSETS
-from ecom_pipeline.defs.metadata import column_schema, preview
+from ecom_pipeline.defs.metadata import column_schema, markdown, preview
 from ecom_pipeline.defs.resources import PipelineSettings, Warehouse
 from ecom_pipeline.ingest_log import ingest_log_table, quarantine_table
 from ecom_pipeline.schemas import INGEST_LOG, QUARANTINE
@@ -61,7 +61,7 @@ def build_validation_asset(dialect: str) -> AssetsDefinition:
             "dagster/row_count": len(log), "files_rejected": len(rejected),
             "rows_read": int(log["rows_read"].sum()), "rows_loaded": int(log["rows_loaded"].sum()),
             "rows_quarantined": int(log["rows_quarantined"].sum()), "rows_skipped": int(log["rows_skipped"].sum()),
-            "rejected_files": MetadataValue.md(rejected[["original_name", "reason"]].to_markdown(index=False) if len(rejected) else "_none_"),
+            "rejected_files": markdown(rejected[["original_name", "reason"]]),
             "preview": preview(log.drop(columns=["stored_as"]), INGEST_LOG),
         })
         broken = log[log["rows_read"] != log["rows_loaded"] + log["rows_quarantined"] + log["rows_skipped"]]
@@ -69,8 +69,7 @@ def build_validation_asset(dialect: str) -> AssetsDefinition:
             asset_key=AssetKey("ingest_log"), check_name="rows_accounted_for", passed=broken.empty,
             severity=AssetCheckSeverity.ERROR,
             description="every row of every file is loaded or quarantined" if broken.empty else f"{len(broken)} file(s) lose rows",
-            metadata={"files": len(log), "files_losing_rows": MetadataValue.md(
-                broken[["original_name", "rows_read", "rows_loaded", "rows_quarantined", "rows_skipped"]].to_markdown(index=False) if len(broken) else "_none_")},
+            metadata={"files": len(log), "files_losing_rows": markdown(broken[["original_name", "rows_read", "rows_loaded", "rows_quarantined", "rows_skipped"]])},
         )
 
     return validation_tables

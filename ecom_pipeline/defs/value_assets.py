@@ -29,7 +29,7 @@ from ecom_pipeline.budget.recommend import BudgetConfig, outcome_panel, recommen
 from ecom_pipeline.budget.response import fit_response
 from ecom_pipeline.defs.run_days import run_days
 from ecom_pipeline.defs.marts import read_table
-from ecom_pipeline.defs.metadata import column_schema, preview
+from ecom_pipeline.defs.metadata import column_schema, markdown, preview
 from ecom_pipeline.defs.resources import PipelineSettings
 from ecom_pipeline.journey.channels import load_grouping
 from ecom_pipeline.ltv.cohorts import cohort_curves, cohort_table, spend_by_channel_month, with_predictions
@@ -182,7 +182,7 @@ def build_value_assets() -> list[AssetsDefinition]:
             "change_p5_p50_p95": f"{summary.get('change_p5', 0):,.0f} / {summary.get('change_p50', 0):,.0f} / {summary.get('change_p95', 0):,.0f}",
             "p_improve": float(summary["p_improve"]) if summary.get("p_improve") is not None and not pd.isna(summary.get("p_improve")) else "n/a",
             "warnings": MetadataValue.md("\n".join(f"- {w}" for w in summary["warnings"]) or "_none_"),
-            "top_moves": MetadataValue.md(top[["campaign_name", "current_daily_spend", "recommended_daily_spend", "reason"]].round(2).to_markdown(index=False) if len(top) else "_none_"),
+            "top_moves": markdown(top[["campaign_name", "current_daily_spend", "recommended_daily_spend", "reason"]].round(2)),
         })
 
     @asset(kinds={"html", "matplotlib"}, deps=["budget_recommendations", "response_curves", "channel_ltv", "channel_performance"], group_name="budget",
