@@ -34,6 +34,27 @@ def normalise_sha256(values: pd.Series) -> pd.Series:
 PERSONAL_COLUMNS = {"customer_key", "anonymous_id", "session_id", "email", "name", "order_name", "Email", "Name"}
 
 
+_EMAIL = re.compile(r"[^\s@'\"<>,;]+@[^\s@'\"<>,;]+\.[^\s@'\"<>,;]+")
+_PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().-]{7,}\d(?![\w.])")
+
+
+_DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+
+
+def _phone(match: re.Match) -> str:
+    """A written phone number: nine digits or more, with a + or separators, and no date in it (bare digits are ids)."""
+    text = match.group()
+    written = text.startswith("+") or any(ch in text for ch in " ()-.")
+    looks = sum(ch.isdigit() for ch in text) >= 9 and written and not _DATE_LIKE.search(text)
+    return "<phone>" if looks else text
+
+
+def redact(text: str) -> str:
+    """Text with anything that looks like an e-mail address or a phone number replaced, whatever column it came from:
+    an address typed into a price column must not reach the quarantine, the lake or Dagster's event log."""
+    return _PHONE.sub(_phone, _EMAIL.sub("<e-mail>", text))
+
+
 def mask(column: str, value: object) -> str:
     """A value as text for people to read, masked where it could identify a person."""
     if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
@@ -41,7 +62,7 @@ def mask(column: str, value: object) -> str:
     text = str(value)
     if column in PERSONAL_COLUMNS:
         return text[:4] + "…" if len(text) > 4 else "…"
-    return text[:200]
+    return redact(text[:200])
 
 
 def neutralise(text: object) -> object:

@@ -22,6 +22,7 @@ from ecom_pipeline.sources import (
     woocommerce_orders,
     workbook,
 )
+from ecom_pipeline.privacy import redact
 from ecom_pipeline.sources.common import FileRejected, ParseResult, Problem, decode, normalise_header, sniff_delimiter
 
 # Detection order matters only where signatures could overlap; each module's FAMILY names the tables it fills
@@ -85,7 +86,7 @@ def _detect(raw: bytes):
         for module in MODULES:
             if module.looks_like(headers):
                 return module, encoding
-    first = lines[0][:120] if lines else ""
+    first = redact(lines[0][:120]) if lines else ""
     raise FileRejected(f"no known export matches this file's header (first line: {first!r})")
 
 

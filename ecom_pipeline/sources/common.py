@@ -14,6 +14,8 @@ from datetime import date, datetime, timezone
 
 import pandas as pd
 
+from ecom_pipeline.privacy import redact
+
 BLANKS = {"", "--", "-", "—", "–", "nan", "none", "null", "n/a", "na", "#n/a"}
 # What the vendors write for "nothing" in a number column (Google ` --`, Meta `—`/`–`, TikTok `-`). Anything else
 # that is not a number, `n/a` included, is a problem with its row, never a silent zero.
@@ -310,8 +312,8 @@ def flag_rows(problems: list[Problem], mask: pd.Series, column: str, rule: str, 
     """Append one problem per row where `mask` holds; messages may use {value} (never for personal data)."""
     for index in mask[mask].index:
         value = "" if values is None else values.loc[index]
-        value = "" if value is None or value is pd.NA else str(value)
-        problems.append(Problem(row=int(index) + 1, column=column, rule=rule, message=message.format(value=value[:200]), value=value[:200]))
+        value = "" if value is None or value is pd.NA else redact(str(value)[:200])  # an e-mail in a price column stays out
+        problems.append(Problem(row=int(index) + 1, column=column, rule=rule, message=message.format(value=value), value=value))
 
 
 def variant_keys(handle: pd.Series, options: list[pd.Series]) -> pd.Series:

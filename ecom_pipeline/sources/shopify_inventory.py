@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ecom_pipeline.privacy import redact
 from ecom_pipeline.schemas import INVENTORY_LEVELS, conform
 from ecom_pipeline.sources.common import (
     Columns, FileRejected, ParseResult, Problem, decode, file_date, normalise_header, parse_numbers, read_delimited, variant_keys,
@@ -85,5 +86,5 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
 
 def _flag(problems: list[Problem], mask: pd.Series, rows: pd.Series, column: str, rule: str, message: str, values: pd.Series | None = None) -> None:
     for index in mask[mask.values].index:
-        detail = f": {values.iloc[index]!r}" if values is not None else ""
+        detail = f": {redact(str(values.iloc[index]))!r}" if values is not None else ""
         problems.append(Problem(row=int(rows.iloc[index]) + 1, column=column, rule=rule, message=message + detail))
