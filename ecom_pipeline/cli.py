@@ -213,11 +213,24 @@ def register_all(registry) -> list:
 
     from tqdm import tqdm
 
+    from ecom_pipeline.ingest import file_hash
+
     landed = registry.landed_files()
-    if len(landed) < 8:
-        return [registry.register(path) for path in landed]
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return list(tqdm(pool.map(registry.register, landed, chunksize=4), total=len(landed), desc="registering exports", unit="file"))
+    for partial in registry.partial_files():
+        print(f"waiting: {partial.name} is still being downloaded or copied (rename it when it is complete)", file=sys.stderr)
+    # One content, one registration: twins ("Copy of …") would race each other in the pool, so only the first of each
+    # content is parsed there; the others then find it registered and are archived as duplicates.
+    first: dict[str, Path] = {}
+    for path in landed:
+        first.setdefault(file_hash(path), path)
+    unique = list(first.values())
+    twins = [path for path in landed if path not in set(unique)]
+    if len(unique) < 8:
+        outcomes = [registry.register(path) for path in unique]
+    else:
+        with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            outcomes = list(tqdm(pool.map(registry.register, unique, chunksize=4), total=len(unique), desc="registering exports", unit="file"))
+    return outcomes + [registry.register(path) for path in twins]
 
 
 def report_rejections(rejections: list, instance=None) -> None:

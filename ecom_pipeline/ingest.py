@@ -26,8 +26,10 @@ from ecom_pipeline.schemas import TABLES
 from ecom_pipeline.settings import Settings
 from ecom_pipeline.sources import PARSER_VERSION, FileRejected, ParseResult, parse_bytes
 
-IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".reason.txt", ".swp")
-IGNORED_NAMES = {".DS_Store", "Thumbs.db"}  # and the sample brand's ground_truth* files
+# A download or copy still under way: it waits, listed as waiting, until it is renamed to its real name.
+PARTIAL_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".download", ".swp")
+IGNORED_SUFFIXES = (".reason.txt",)  # our own notes beside rejected files
+IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}  # the operating system's, never an export; and ground_truth*
 SETTLE_SECONDS = 30.0  # a file untouched this long is complete even if never seen before
 
 
@@ -104,13 +106,22 @@ class Registry:
 
     # ------------------------------------------------------------------ landing
     def landed_files(self) -> list[Path]:
+        """Every file of the landing folder that is to be registered or rejected: a name starting with a dot too
+        (`..x.csv` is a file like any other); not the operating system's own files nor downloads still under way."""
+        return [path for path in self._landing_files() if not path.name.endswith(PARTIAL_SUFFIXES)]
+
+    def partial_files(self) -> list[Path]:
+        """Downloads or copies still under way (`.crdownload`, `.part`…): they wait, visibly."""
+        return [path for path in self._landing_files() if path.name.endswith(PARTIAL_SUFFIXES)]
+
+    def _landing_files(self) -> list[Path]:
         landing = self.settings.landing_dir
         if not landing.exists():
             return []
         files = []
         for path in landing.rglob("*"):
             name = path.name
-            if name.startswith((".", "ground_truth")) or name in IGNORED_NAMES or name.endswith(IGNORED_SUFFIXES) or not path.is_file():
+            if name.startswith("ground_truth") or name in IGNORED_NAMES or name.endswith(IGNORED_SUFFIXES) or not path.is_file():
                 continue
             files.append(path)
         return sorted(files)
@@ -196,7 +207,7 @@ class Registry:
     def _archive(self, path: Path, family: str, digest: str) -> Path:
         target = self._archive_path(path, family, digest)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(path), target)
+        _move_content(path, target)
         return target
 
     def _reject(self, path: Path, reason: str, digest: str) -> Rejection:
@@ -206,7 +217,7 @@ class Registry:
         rejection = Rejection(original_name=path.name, moved_to=str(target), reason=reason, file_hash=digest, rejected_at=time.time())
         atomic_write_bytes(target.with_name(target.name + ".reason.txt"), (rejection.sentence + "\n").encode())
         atomic_write_bytes(self.root / "_rejections" / f"{time.time_ns():020d}-{digest}.json", json.dumps(asdict(rejection)).encode())
-        shutil.move(str(path), target)
+        _move_content(path, target)
         return rejection
 
     def rejections(self) -> list[Rejection]:
@@ -294,6 +305,15 @@ class Registry:
         return sorted({d for registration in self.all() for days in registration.days.values() for d in days})
 
 
+def _move_content(path: Path, target: Path) -> None:
+    """Move a landed file; for a symbolic link, its target's content is kept (copied) and the link removed."""
+    if path.is_symlink():
+        shutil.copyfile(path.resolve(), target)
+        path.unlink()
+    else:
+        shutil.move(str(path), target)
+
+
 def _safe_name(name: str) -> str:
     """A file name that cannot escape its folder or smuggle odd characters into paths."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "file"
@@ -340,5 +360,6 @@ def scan_landing(registry: Registry, state: dict, now: float, settle_seconds: fl
             scan.duplicates.append(outcome)
         else:
             scan.registered.append(outcome)
+    scan.waiting += [str(path.relative_to(landing)) for path in registry.partial_files()]
     scan.state = {**state, "seen": next_seen}
     return scan

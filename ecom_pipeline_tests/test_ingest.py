@@ -133,3 +133,45 @@ def test_exports_an_earlier_version_staged_are_parsed_again_from_the_archive(set
     assert not done and [r.original_name for r in refused] == ["abandoned.csv"] and stale == ["2026-01-02"]
     assert "abandoned checkouts" in refused[0].reason and archived.exists()
     assert registry.find("f" * 64) is None and "abandoned.csv" in {r.original_name for r in registry.rejections()}
+
+
+def test_every_file_is_registered_or_rejected_dot_names_too_and_partial_downloads_wait_visibly(settings):
+    import time
+
+    old = time.time() - 3600
+    for name in (".x.csv", "..\\..\\x.csv", "..hidden..csv"):
+        _drop(settings.landing_dir, name, META.replace(",A,", f",{name},"), old)  # three different contents
+    partial = _drop(settings.landing_dir, "orders_export_1.csv.crdownload", "Name,Email\n#1,", old)
+    _drop(settings.landing_dir, ".DS_Store", "\x00\x00\x00\x01Bud1", old)
+    scan = scan_landing(Registry(settings), {}, now=time.time())
+    assert sorted(r.original_name for r in scan.registered) == sorted([".x.csv", "..\\..\\x.csv", "..hidden..csv"])
+    assert scan.waiting == ["orders_export_1.csv.crdownload"] and partial.exists()  # waits, and says so
+    assert sorted(p.name for p in settings.landing_dir.iterdir()) == [".DS_Store", "orders_export_1.csv.crdownload"]
+
+
+def test_a_symlink_lands_its_targets_content_not_the_link(settings, tmp_path):
+    target = tmp_path / "elsewhere" / "meta.csv"
+    target.parent.mkdir()
+    target.write_text(META)
+    link = settings.landing_dir / "meta.csv"
+    link.symlink_to(target)
+    registration = Registry(settings).register(link)
+    archived = settings.data_dir / registration.archived_as
+    assert archived.is_file() and not archived.is_symlink() and archived.read_text() == META
+    assert not link.exists() and not link.is_symlink() and target.read_text() == META  # the user's own file is untouched
+
+
+def test_twins_in_one_run_make_one_registration_and_one_quarantine_record_per_row(settings):
+    from ecom_pipeline.cli import register_all
+    from ecom_pipeline.ingest_log import ingest_log_table, quarantine_table
+
+    for day in range(1, 6):  # ten files, so the registration runs in a process pool
+        text = META.replace(",A,", f",Campaign {day},")
+        text = text.replace("10.00", "twelve") if day == 1 else text  # one bad row, in a file that has a twin
+        _drop(settings.landing_dir, f"meta_{day}.csv", text, 1_750_000_000 + day)
+        _drop(settings.landing_dir, f"Copy of meta_{day}.csv", text, 1_750_000_000 + day)
+    registry = Registry(settings)
+    outcomes = register_all(registry)
+    assert len(outcomes) == 10 and len(registry.manifest_names()) == 5
+    quarantine = quarantine_table(registry, settings.lake_dir)
+    assert len(ingest_log_table(registry, quarantine)) == 5 and len(quarantine) == 1
