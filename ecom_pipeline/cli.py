@@ -165,10 +165,7 @@ def _run(args: argparse.Namespace) -> int:
         generate(settings.landing_dir)
     started = time.monotonic()
     warm_up = _warm_up()
-    reparsed, refused, stale_days = registry.reparse_outdated()
-    if reparsed:
-        print(f"parsed {len(reparsed)} export(s) registered by an earlier version again, from the archive")
-    outcomes = [*refused, *register_all(registry)]
+    outcomes, stale_days = register_landed(registry)
     settings = load_settings(args.data_dir, args.landing)  # the shop currency, unless configured, is its orders' currency
     if outcomes:
         print(f"registered {len(outcomes)} file(s) in {time.monotonic() - started:.1f} s")
@@ -205,6 +202,30 @@ def _warm_up():
     thread = threading.Thread(target=load, daemon=True)
     thread.start()
     return thread
+
+
+def register_landed(registry) -> tuple[list, list[str]]:
+    """What `run` does with the data directory before it materializes, one run at a time: parse again what an earlier
+    version staged, then register every landed file. Returns (outcomes, days to run again for exports now refused)."""
+    lock = registry.lock()
+    if _is_locked(lock):
+        print("another run (or the landing sensor) is registering files in this data directory: waiting for it", file=sys.stderr)
+    with lock:
+        reparsed, refused, stale_days = registry.reparse_outdated()
+        if reparsed:
+            print(f"parsed {len(reparsed)} export(s) registered by an earlier version again, from the archive")
+        return [*refused, *register_all(registry)], stale_days
+
+
+def _is_locked(lock) -> bool:
+    from filelock import Timeout
+
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    lock.release()
+    return False
 
 
 def register_all(registry) -> list:

@@ -19,6 +19,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock
 
 from ecom_pipeline.lake import atomic_write_parquet
 from ecom_pipeline.privacy import mask
@@ -103,6 +104,12 @@ class Registry:
         self.settings = settings
         self.root = settings.staged_dir
         self.manifests = self.root / "_manifests"
+
+    def lock(self, timeout: float = -1) -> FileLock:
+        """One registration at a time per data directory (two runs, or a run and the sensor, would move each other's
+        files away mid-archive): a lock file beside the staged exports; `timeout` seconds to wait, -1 for ever."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return FileLock(self.root / ".registering.lock", timeout=timeout)
 
     # ------------------------------------------------------------------ landing
     def landed_files(self) -> list[Path]:

@@ -175,3 +175,48 @@ def test_twins_in_one_run_make_one_registration_and_one_quarantine_record_per_ro
     assert len(outcomes) == 10 and len(registry.manifest_names()) == 5
     quarantine = quarantine_table(registry, settings.lake_dir)
     assert len(ingest_log_table(registry, quarantine)) == 5 and len(quarantine) == 1
+
+
+def _register_everything(data_dir: str, results) -> None:
+    """One `ecom-pipeline run`'s registration step, in its own process."""
+    from pathlib import Path
+
+    from ecom_pipeline.cli import register_landed
+    from ecom_pipeline.settings import Settings
+
+    data = Path(data_dir)
+    outcomes, _ = register_landed(Registry(Settings(data_dir=data, landing_dir=data / "landing", warehouse_url="sqlite://")))
+    results.put(len(outcomes))
+
+
+def test_two_runs_registering_at_once_neither_crashes_nor_doubles(settings):
+    import multiprocessing
+
+    for day in range(1, 31):
+        _drop(settings.landing_dir, f"meta_{day}.csv", META.replace(",A,", f",Campaign {day},"), 1_750_000_000 + day)
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    runs = [context.Process(target=_register_everything, args=(str(settings.data_dir), results)) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(120)
+    assert [run.exitcode for run in runs] == [0, 0]
+    registered = sorted(results.get(timeout=5) for _ in runs)
+    assert registered == [0, 30]  # the second waited for the first, then found nothing left to register
+    assert len(Registry(settings).manifest_names()) == 30 and not list(settings.landing_dir.iterdir())
+
+
+def test_the_sensor_skips_a_tick_while_a_run_registers(settings):
+    from dagster import build_sensor_context
+
+    from ecom_pipeline.defs.build import build_definitions
+
+    _drop(settings.landing_dir, "meta.csv", META, 1_750_000_000)
+    from ecom_pipeline.defs.resources import PipelineSettings
+
+    defs = build_definitions(settings)
+    sensor = defs.resolve_sensor_def("landing_sensor")
+    with Registry(settings).lock():
+        result = sensor(build_sensor_context(definitions=defs, resources={"pipeline": PipelineSettings.from_settings(settings)}))
+    assert "a run is registering files" in result.skip_reason.skip_message and (settings.landing_dir / "meta.csv").exists()

@@ -17,6 +17,7 @@ from dagster import (
     sensor,
 )
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from filelock import Timeout
 
 from ecom_pipeline.backfill import day_ranges
 from ecom_pipeline.defs.assets import assets_for_family, downstream_of_every_run, snapshot_keys
@@ -69,7 +70,12 @@ def build_landing_sensor(job, rejected_job: JobDefinition, partitions: Partition
     def landing_sensor(context: SensorEvaluationContext, pipeline: PipelineSettings):
         registry = pipeline.registry()
         state = json.loads(context.cursor) if context.cursor else {}
-        scan = scan_landing(registry, state, time.time())
+        try:
+            with registry.lock(timeout=0):
+                scan = scan_landing(registry, state, time.time())
+        except Timeout:
+            return SensorResult(skip_reason=SkipReason("a run is registering files in this data directory; looking again next tick"),
+                                cursor=context.cursor)
         requests = []
         for rejection in scan.rejected:
             context.log.warning(rejection.sentence)
