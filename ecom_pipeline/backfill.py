@@ -5,17 +5,23 @@ from datetime import date, timedelta
 # A run holds each step's frames for all its days at once: a month per run keeps a year-long backfill's memory
 # to that of a month, while each run still reads an export once per month rather than once per day.
 DAYS_PER_RUN = 31
+# Facts about a day's orders arrive on the days after it: its labels are printed (and filed by shipped date) 1–3 days
+# later, refunds later still. Every run also restates this many days before its own, so a day's margin is computed
+# again once its labels exist; the morning run does the same for the week behind it.
+RESTATE_DAYS = 7
 
 
-def day_ranges(first: str, last: str, days_per_run: int = DAYS_PER_RUN) -> list[tuple[str, str]]:
+def day_ranges(first: str, last: str, days_per_run: int = DAYS_PER_RUN, restate_days: int = 0, floor: str | None = None) -> list[tuple[str, str]]:
     """[first, last] cut into consecutive ranges of at most `days_per_run` days, oldest first (later days' trailing
-    windows read the earlier ones)."""
+    windows read the earlier ones); each range then reaches back `restate_days` more days, but not before `floor`
+    (default `first`), so the days before a range see the facts its days bring."""
     if days_per_run < 1:
         raise ValueError(f"days_per_run must be at least 1, not {days_per_run}")
     start, end = date.fromisoformat(first), date.fromisoformat(last)
+    bottom = date.fromisoformat(floor or first)
     ranges = []
     while start <= end:
         stop = min(start + timedelta(days=days_per_run - 1), end)
-        ranges.append((start.isoformat(), stop.isoformat()))
+        ranges.append((max(start - timedelta(days=restate_days), bottom).isoformat(), stop.isoformat()))
         start = stop + timedelta(days=1)
     return ranges

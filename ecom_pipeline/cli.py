@@ -9,7 +9,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from ecom_pipeline.backfill import DAYS_PER_RUN, day_ranges
+from ecom_pipeline.backfill import DAYS_PER_RUN, RESTATE_DAYS, day_ranges
 from ecom_pipeline.settings import DATA_DIR_ENV, LANDING_DIR_ENV, Settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -297,7 +297,7 @@ def materialize_days(settings: Settings, first: str, last: str, instance=None, f
 
         selection = [key for family in sorted(families) for key in assets_for_family(family)]
         selection += [AssetKey("quarantine"), AssetKey("ingest_log"), *downstream_of_every_run()]
-    ranges = day_ranges(first, last, days_per_run)
+    ranges = day_ranges(first, last, days_per_run, RESTATE_DAYS)
     snapshots = snapshot_keys()
     daily = [key for key in selection if key not in snapshots]
     with (nullcontext(instance) if instance is not None else DagsterInstance.get()) as instance:

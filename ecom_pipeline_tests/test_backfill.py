@@ -14,3 +14,9 @@ def test_day_ranges_cover_every_day_once_in_order():
 def test_day_ranges_refuse_an_empty_run():
     with pytest.raises(ValueError, match="at least 1"):
         day_ranges("2025-06-01", "2025-06-03", 0)
+
+
+def test_each_range_reaches_back_to_restate_the_days_before_it():
+    assert day_ranges("2025-06-01", "2025-06-20", 10, restate_days=7) == [("2025-06-01", "2025-06-10"), ("2025-06-04", "2025-06-20")]
+    # A file's own first days too, down to the first partition: the orders before a shipments file get their labels.
+    assert day_ranges("2025-06-10", "2025-06-12", 31, restate_days=7, floor="2025-06-05") == [("2025-06-05", "2025-06-12")]

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dagster import (
     AssetSelection,
     DailyPartitionsDefinition,
-    DefaultScheduleStatus,
     Definitions,
-    build_schedule_from_partitioned_job,
     define_asset_job,
     in_process_executor,
 )
@@ -18,6 +16,7 @@ from ecom_pipeline.defs.resources import LakeIOManager, PipelineSettings, Wareho
 from ecom_pipeline.defs.attribution_assets import build_attribution
 from ecom_pipeline.defs.marts import build_marts
 from ecom_pipeline.defs.value_assets import build_value_assets
+from ecom_pipeline.defs.schedules import build_morning_schedule
 from ecom_pipeline.defs.sensors import INGEST_JOB, build_landing_sensor
 from ecom_pipeline.defs.validation_assets import build_validation_asset, rejected_file_job
 from ecom_pipeline.settings import Settings
@@ -34,10 +33,7 @@ def build_definitions(settings: Settings) -> Definitions:
         executor_def=in_process_executor,
         description="Parse the landed exports of the selected days and publish them to the warehouse.",
     )
-    schedule = build_schedule_from_partitioned_job(
-        job, name="daily_ingest_schedule", hour_of_day=6, minute_of_hour=0, default_status=DefaultScheduleStatus.RUNNING,
-        description="Every morning at 06:00 shop time: yesterday's partitions of every asset.",
-    )
+    schedule = build_morning_schedule(job, partitions, settings.shop_timezone)
     return Definitions(
         assets=assets,
         jobs=[job, rejected_file_job],

@@ -19,7 +19,7 @@ from dagster import (
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from filelock import Timeout
 
-from ecom_pipeline.backfill import day_ranges
+from ecom_pipeline.backfill import RESTATE_DAYS, day_ranges
 from ecom_pipeline.defs.assets import assets_for_family, downstream_of_every_run, snapshot_keys
 from ecom_pipeline.defs.resources import PipelineSettings
 from ecom_pipeline.defs.validation_assets import REJECTED_FILE_JOB, rejected_run_config
@@ -32,7 +32,7 @@ def run_requests_for(registration: Registration, partitions: PartitionsDefinitio
     """One run per contiguous range of covered days (clipped to the partitions that exist, cut into runs of at most
     DAYS_PER_RUN days), keyed by content hash."""
     clipped = [(max(start, first), min(end, last)) for start, end in registration.ranges()]
-    parts = [part for start, end in clipped if start <= end for part in day_ranges(start, end)]
+    parts = [part for start, end in clipped if start <= end for part in day_ranges(start, end, restate_days=RESTATE_DAYS, floor=first)]
     tags = {"ecom_pipeline/source_file": registration.original_name[:200], "ecom_pipeline/family": registration.family}
     selection = [*assets_for_family(registration.family), AssetKey("quarantine"), AssetKey("ingest_log"), *downstream_of_every_run()]
     snapshots = snapshot_keys()

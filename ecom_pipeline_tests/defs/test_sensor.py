@@ -38,7 +38,8 @@ def test_new_file_requests_a_run_for_exactly_its_days(settings):
     result = _tick(settings)
     assert len(result.run_requests) == 1
     request = result.run_requests[0]
-    assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == "2025-06-01"
+    # Its days, and the week before them again: a file's facts (labels, refunds) are about the orders of earlier days.
+    assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == "2025-05-25"
     assert request.tags[ASSET_PARTITION_RANGE_END_TAG] == "2025-06-03"
     assert request.asset_selection[:4] == [AssetKey("raw_meta_ads"), AssetKey(["warehouse", "raw_meta_ads"]), AssetKey("quarantine"), AssetKey("ingest_log")]
     assert {AssetKey("customer_journeys"), AssetKey("orders_enriched"), AssetKey("daily_summary")} <= set(request.asset_selection)
@@ -69,7 +70,7 @@ def test_re_export_requests_the_restated_days_again(settings):
     restated = META.replace("20.00", "25.00").splitlines()
     _drop(settings, "meta-restated.csv", "\n".join(restated[:1] + restated[2:3]) + "\n", age_seconds=60)
     second = _tick(settings, first.cursor)
-    assert [r.partition_key for r in second.run_requests] == ["2025-06-02"]
+    assert [(r.tags[ASSET_PARTITION_RANGE_START_TAG], r.tags[ASSET_PARTITION_RANGE_END_TAG]) for r in second.run_requests] == [("2025-05-26", "2025-06-02")]
     assert second.run_requests[0].run_key != first.run_requests[0].run_key
 
 
@@ -100,7 +101,8 @@ def test_files_the_command_line_already_ran_are_not_run_again_by_the_sensor(sett
     registry.mark_materialized_through(registry.manifest_names()[-1])
     assert _tick(settings).run_requests == []
     _drop(settings, "tiktok.csv", "By Day,Campaign name,Cost,Currency\n2025-06-05,Spark,1.00,USD\n")
-    assert [r.partition_key for r in _tick(settings).run_requests] == ["2025-06-05"]
+    assert [(r.tags[ASSET_PARTITION_RANGE_START_TAG], r.tags[ASSET_PARTITION_RANGE_END_TAG]) for r in _tick(settings).run_requests] == [
+        ("2025-05-29", "2025-06-05")]
 
 
 def test_a_corrected_file_dropped_after_a_rejection_just_works(settings):
@@ -118,7 +120,8 @@ def test_an_export_longer_than_a_month_becomes_runs_of_at_most_a_month_oldest_fi
     _drop(settings, "meta-70-days.csv", "\n".join([header, *(row.format(day=day) for day in days)]) + "\n")
     requests = _tick(settings).run_requests
     spans = [(r.tags[ASSET_PARTITION_RANGE_START_TAG], r.tags[ASSET_PARTITION_RANGE_END_TAG]) for r in requests]
-    assert spans == [("2025-06-01", "2025-07-01"), ("2025-07-02", "2025-08-01"), ("2025-08-02", "2025-08-09")]
+    # Each reaches back a week (RESTATE_DAYS) so the days before it are priced with the labels it brings.
+    assert spans == [("2025-05-25", "2025-07-01"), ("2025-06-25", "2025-08-01"), ("2025-07-26", "2025-08-09")]
     assert len({r.run_key for r in requests}) == 3
     # LTV and budget are computed from all history: only the last run refreshes them.
     snapshots = {AssetKey("customer_ltv"), AssetKey("budget_recommendations"), AssetKey(["warehouse", "budget_recommendations"])}
