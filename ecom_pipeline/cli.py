@@ -158,6 +158,10 @@ def _run(args: argparse.Namespace) -> int:
     from ecom_pipeline.ingest import Registry, Rejection
 
     registry = Registry(settings)
+    from ecom_pipeline.recovery import sweep_temp_files
+
+    for path in sweep_temp_files(settings.data_dir, settings.landing_dir):
+        print(f"removed {path.name}, left by a run that was killed mid-write", file=sys.stderr)
     if args.sample_if_empty and not registry.landed_files() and not registry.manifest_names():
         from ecom_pipeline.sample import generate
 
@@ -287,6 +291,7 @@ def materialize_days(settings: Settings, first: str, last: str, instance=None, f
 
     from ecom_pipeline.defs.assets import assets_for_family, downstream_of_every_run, snapshot_keys
     from ecom_pipeline.defs.build import INGEST_JOB, build_definitions
+    from ecom_pipeline.recovery import fail_dead_runs, run_tags
 
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def(INGEST_JOB)
@@ -301,11 +306,13 @@ def materialize_days(settings: Settings, first: str, last: str, instance=None, f
     snapshots = snapshot_keys()
     daily = [key for key in selection if key not in snapshots]
     with (nullcontext(instance) if instance is not None else DagsterInstance.get()) as instance:
+        for run_id in fail_dead_runs(instance):
+            print(f"marked run {run_id} failed: its process ended without finishing it", file=sys.stderr)
         for start, end in ranges:
             result = job.execute_in_process(
                 instance=instance, raise_on_error=False, asset_selection=selection if (start, end) == ranges[-1] else daily,
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-                tags={ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end, "ecom_pipeline/launched_by": "cli"},
+                tags={ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end, "ecom_pipeline/launched_by": "cli", **run_tags()},
             )
             if len(ranges) > 1:
                 print(f"  run {start} .. {end}: {'succeeded' if result.success else 'FAILED'}", flush=True)
