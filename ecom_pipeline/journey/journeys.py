@@ -61,9 +61,10 @@ def journeys(orders: pd.DataFrame, history: pd.DataFrame, sessions: pd.DataFrame
         touch_timestamp=lambda f: f["order_timestamp"], session=pd.NA, channel=DIRECT, platform=pd.NA, campaign_id=pd.NA, campaign_name=pd.NA,
         inferred=True)
     if store_touches is not None and len(store_touches) and len(missing):
-        told = missing["order_id"].map(store_touches.set_index("order_id")["channel"])
+        by_order = store_touches.set_index("order_id")
+        told = missing["order_id"].map(by_order["channel"])
         missing = missing.assign(channel=told.fillna(missing["channel"]), inferred=told.isna(),
-                                 platform=missing["order_id"].map(store_touches.set_index("order_id")["platform"]).astype("string"))
+                                 platform=missing["order_id"].map(by_order["platform"]).astype("string"))
     parts = [part for part in (joined.assign(inferred=False), missing) if len(part)]
     joined = pd.concat(parts, ignore_index=True)
     joined = joined.sort_values(["order_id", "touch_timestamp"], kind="stable")

@@ -110,4 +110,7 @@ def segment_labels(frame: pd.DataFrame, used: set[str], day_text: pd.Series) -> 
         present = values[~blank_mask(values)]
         if len(present) and parse_numbers(present)[1].any():
             columns.append(column)
-    return pd.concat([day_text.astype(str), *(frame[c] for c in columns)], axis=1).agg("\x1f".join, axis=1) if len(frame) else day_text
+    label = day_text.astype("string").fillna("")
+    for column in columns:  # vectorised: a year of hourly rows is millions of them
+        label = label.str.cat(frame[column].astype("string").fillna(""), sep="\x1f")
+    return label
