@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     ltv.add_argument("summary", type=Path, help="CSV with frequency, recency, T and optionally monetary_value (lifetimes conventions)")
     ltv.add_argument("--json", action="store_true", help="print one JSON object")
 
+    summary = commands.add_parser("summary", help="what the data directory holds now: warehouse tables, where everything is, the top budget moves")
+    summary.add_argument("--data-dir", type=Path, default=None, help=f"where all state lives (default ./data or ${DATA_DIR_ENV})")
+
     commands.add_parser("home", help="write the Dagster home's dagster.yaml for this data directory (SQLite, or PostgreSQL with $ECOM_PIPELINE_POSTGRES_URL) and print its path")
 
     args = parser.parse_args(argv)
@@ -57,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         prepare_environment(settings)
         print(settings.dagster_home)
         return 0
+    if args.command == "summary":
+        return _summary(args)
     if args.command == "ltv-fit":
         return _ltv_fit(args)
     if args.command == "attribute":
@@ -66,6 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-file":
         return _check_file(args)
     return _run(args)
+
+
+def _summary(args: argparse.Namespace) -> int:
+    settings = load_settings(args.data_dir)
+    if not settings.lake_dir.exists():
+        print(f"nothing materialized in {settings.data_dir} yet: run `ecom-pipeline run` first", file=sys.stderr)
+        return 1
+    print_contents(settings)
+    return 0
 
 
 def _check_file(args: argparse.Namespace) -> int:
@@ -322,11 +336,16 @@ def materialize_days(settings: Settings, first: str, last: str, instance=None, f
 
 
 def print_summary(settings: Settings, days: list[str], seconds: float, success: bool) -> None:
+    print()
+    print(f"{'materialized' if success else 'FAILED'}: {len(days)} days ({days[0]} .. {days[-1]}) in {seconds:.1f} s")
+    print_contents(settings)
+
+
+def print_contents(settings: Settings) -> None:
+    """The warehouse's tables, where everything lives, and the largest budget moves."""
     from ecom_pipeline.warehouse import make_engine, row_counts
 
     counts = row_counts(make_engine(settings.warehouse_url))
-    print()
-    print(f"{'materialized' if success else 'FAILED'}: {len(days)} days ({days[0]} .. {days[-1]}) in {seconds:.1f} s")
     print("warehouse tables:")
     for name, count in counts.items():
         print(f"  {name:<28} {count:>10,} rows")

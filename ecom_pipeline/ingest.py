@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock
 
-from ecom_pipeline.lake import atomic_write_parquet
+from ecom_pipeline.lake import atomic_write_parquet, read_parquet
 from ecom_pipeline.privacy import mask
 from ecom_pipeline.schemas import TABLES
 from ecom_pipeline.settings import Settings
@@ -240,7 +240,7 @@ class Registry:
         for registration in registrations:
             path = self.root / "_problems" / f"{registration.file_hash}.parquet"
             if path.exists():
-                problems = pd.read_parquet(path)
+                problems = read_parquet(path)
                 frames.append(problems.rename(columns={"row": "source_row"}).assign(
                     family=registration.family, table=FAMILY_TABLES[registration.family][0], day=pd.NaT, stage="parse"))
         return conform(pd.concat(frames, ignore_index=True), QUARANTINE) if frames else QUARANTINE.empty()
@@ -294,7 +294,7 @@ class Registry:
             by_file.setdefault(registration.file_hash, []).append(day)
         frames = []
         for digest, file_days in by_file.items():
-            frame = pd.read_parquet(self._staged(family, table, digest))
+            frame = read_parquet(self._staged(family, table, digest))
             keep = frame[spec.partition_column].dt.strftime("%Y-%m-%d").isin(file_days)
             frames.append(frame[keep])
         frame = pd.concat(frames, ignore_index=True) if frames else spec.empty()
@@ -305,7 +305,7 @@ class Registry:
     def dated_rate_currencies(self) -> frozenset[str]:
         """Currencies any registered FX table gives a rate for."""
         folder = self.root / "fx_rates" / "fx_rates"
-        frames = [pd.read_parquet(p, columns=["currency"]) for p in folder.glob("*.parquet")] if folder.exists() else []
+        frames = [read_parquet(p, ["currency"]) for p in folder.glob("*.parquet")] if folder.exists() else []
         return frozenset(pd.concat(frames)["currency"].dropna().unique()) if frames else frozenset()
 
     def covered_days(self) -> list[str]:

@@ -116,11 +116,12 @@ def orders_currency(staged_dir: Path) -> str | None:
     if not paths:
         return None
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+
+    from ecom_pipeline.lake import read_table
 
     counts: dict[str, int] = {}
     for path in paths:
-        for row in pc.value_counts(pq.read_table(path, columns=["currency"])["currency"].combine_chunks()).to_pylist():
+        for row in pc.value_counts(read_table(path, ["currency"])["currency"].combine_chunks()).to_pylist():
             if row["values"]:
                 counts[row["values"]] = counts.get(row["values"], 0) + row["counts"]
     return max(counts, key=counts.get) if counts else None

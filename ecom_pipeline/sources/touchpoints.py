@@ -43,9 +43,11 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
     property's time zone): the day the orders of the same moment fall on, and the day a daily export covers."""
     problems: list[Problem] = []
     if raw.startswith(b"PAR1"):
-        import pyarrow.parquet as pq
+        import pyarrow as pa
 
-        frame, encoding = pq.read_table(io.BytesIO(raw)).to_pandas(), "parquet"
+        from ecom_pipeline.lake import read_table
+
+        frame, encoding = read_table(pa.BufferReader(raw)).to_pandas(), "parquet"
     else:
         text, encoding = decode(raw)
         if text.lstrip().startswith("{"):
