@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from ecom_pipeline.backfill import DAYS_PER_RUN, RESTATE_DAYS, day_ranges
+from ecom_pipeline.disk_space import is_disk_full
 from ecom_pipeline.settings import DATA_DIR_ENV, LANDING_DIR_ENV, Settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +71,20 @@ def main(argv: list[str] | None = None) -> int:
         return _generate(args)
     if args.command == "check-file":
         return _check_file(args)
-    return _run(args)
+    try:
+        return _run(args)
+    except Exception as error:
+        if not is_disk_full(error):
+            raise
+        _say_disk_full(load_settings(args.data_dir, args.landing), error)
+        return 1
+
+
+def _say_disk_full(settings: Settings, error) -> None:
+    from ecom_pipeline.disk_space import disk_full_sentence
+
+    paths = [settings.data_dir, settings.dagster_home, settings.landing_dir, *filter(None, [settings.warehouse_path])]
+    print(f"STOPPED: {disk_full_sentence(paths, error, settings.warehouse_url.split('@')[-1])}", file=sys.stderr)
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -203,6 +217,9 @@ def _run(args: argparse.Namespace) -> int:
     if result.success and manifests:
         registry.mark_materialized_through(manifests[-1])
     print_summary(settings, days, time.monotonic() - started, result.success)
+    full = [event.step_failure_data.error for event in result.get_step_failure_events() if is_disk_full(event.step_failure_data.error)]
+    if full:
+        _say_disk_full(settings, full[0])
     return 0 if result.success and not rejected else 1
 
 

@@ -1,5 +1,8 @@
 import json
+import os
 import shutil
+import subprocess
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -70,3 +73,20 @@ def postgres_url():
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@contextmanager
+def small_file_system(mount: Path, size: str):
+    """A real file system of `size` (tmpfs) mounted at `mount` while the block runs, to fill. Mounting needs root,
+    as in CI: elsewhere the test skips, unless $ECOM_PIPELINE_REQUIRE_TMPFS is set (CI), where it fails."""
+    mount.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        reason = f"cannot mount a small tmpfs to fill ({mounted.stderr.strip()}): run as root"
+        if os.environ.get("ECOM_PIPELINE_REQUIRE_TMPFS"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=True)

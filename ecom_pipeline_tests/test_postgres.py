@@ -3,8 +3,11 @@
 These run against the server `.ci/postgres.sh` starts (CI always does); see the `postgres_url` fixture."""
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,11 +17,12 @@ from dagster import AssetKey, DagsterInstance, instance_for_test
 
 from ecom_pipeline import warehouse
 from ecom_pipeline.cli import materialize_days, register_all
+from ecom_pipeline.disk_space import disk_full_sentence, is_disk_full, is_server_disk_full
 from ecom_pipeline.ingest import Registry
 from ecom_pipeline.instance import write_dagster_yaml
 from ecom_pipeline.schemas import CUSTOMER_LTV, DAILY_SUMMARY, conform
 from ecom_pipeline.settings import POSTGRES_URL_ENV, Settings, warehouse_url_for
-from ecom_pipeline_tests.conftest import copy_exports
+from ecom_pipeline_tests.conftest import copy_exports, small_file_system
 
 pytestmark = pytest.mark.postgres
 
@@ -117,3 +121,35 @@ def test_two_runs_writing_at_once(small_brand, tmp_path, postgres_url, monkeypat
     assert logged[0] == logged[1] == len(registry.all())  # both runs replaced the ingest log: one copy, not two
     assert succeeded == 2
     engine.dispose()
+
+
+def test_a_full_disk_on_the_warehouse_server_is_said_to_be_the_servers(postgres_url, tmp_path_factory):
+    """The server's data directory fills (a 1 MB tablespace on a real tmpfs): the sentence names the server, not
+    this machine's file systems, whose space is fine."""
+    mount = Path(tempfile.mkdtemp(prefix="ecom-tiny-tablespace-"))
+    os.chmod(mount, 0o755)  # the server runs as its own user
+    with small_file_system(mount, "1m"):
+        if os.getuid() == 0:
+            shutil.chown(mount, "postgres")
+        engine = warehouse.make_engine(warehouse_url_for(postgres_url))
+        name = postgres_url.rsplit("/", 1)[1]
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text(f"CREATE TABLESPACE tiny LOCATION '{mount}'"))
+            connection.execute(sa.text(f'ALTER DATABASE "{name}" SET default_tablespace = tiny'))
+        engine.dispose()
+        engine = warehouse.make_engine(warehouse_url_for(postgres_url))
+        days = [f"2025-06-{d:02d}" for d in range(1, 31)] * 2000
+        try:
+            with pytest.raises(sa.exc.OperationalError) as raised:
+                warehouse.publish(engine, "daily_summary", DAILY_SUMMARY, summary_rows(days, 3), None)
+            assert is_disk_full(raised.value) and is_server_disk_full(raised.value)
+            sentence = disk_full_sentence([tmp_path_factory.getbasetemp()], raised.value, "127.0.0.1:5432/warehouse")
+            assert sentence.startswith("the PostgreSQL server of the warehouse (127.0.0.1:5432/warehouse) has no space left")
+            assert "run `ecom-pipeline run` again" in sentence
+        finally:
+            engine.dispose()
+            admin = sa.create_engine(warehouse_url_for(postgres_url.rsplit("/", 1)[0] + "/postgres"), isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                connection.execute(sa.text("DROP TABLESPACE IF EXISTS tiny"))
+            admin.dispose()
