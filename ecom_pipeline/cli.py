@@ -234,7 +234,7 @@ def _warm_up():
 
         _gx()
 
-    thread = threading.Thread(target=load, daemon=True)
+    thread = threading.Thread(target=load)  # not a daemon: the exit waits for it, never finalizes mid-import
     thread.start()
     return thread
 

@@ -22,7 +22,7 @@ from ecom_pipeline.settings import load_settings
 from ecom_pipeline_tests.conftest import small_file_system
 
 BRAND_WEEK = Path(__file__).parent / "fixtures" / "real_layouts" / "brand_week"
-REPEATS = 20  # at one abort in two, the old reader passes 20 in a row with probability 1e-6
+REPEATS = 16  # at one abort in two, the old reader passes 16 in a row with probability 2e-5
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
