@@ -21,9 +21,9 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/ecom-pipeline run --sample-if-empty
 
-## make test: set up and run the test suite
+## make test: set up and run the test suite, one worker per core (a test module stays on one worker: its fixtures run once)
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadscope
 
 ## make dev: the Dagster UI (and daemon: sensor + schedule) on the same data, at http://127.0.0.1:3000
 dev: install
