@@ -160,7 +160,7 @@ INVENTORY_LEVELS = TableSpec(
     partition_column="snapshot_date",
     key=("snapshot_date", "variant_key", "location"),
     description="Stock per variant (handle/option values) and location from Shopify inventory exports (current, 2023 and legacy layouts); "
-    "the snapshot date comes from the file name, else its modification time (snapshot_date_source says which).",
+    "the snapshot date comes from the file name, else it is the day before its modification time (snapshot_date_source says which).",
 )
 
 SHIPMENTS = TableSpec(

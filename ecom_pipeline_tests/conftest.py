@@ -3,7 +3,7 @@ import os
 import shutil
 import subprocess
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,10 @@ import pytest
 from ecom_pipeline.sample import generate
 from ecom_pipeline.settings import Settings
 
+BRAND_WEEK = Path(__file__).parent / "fixtures" / "real_layouts" / "brand_week"
+# The brand week's snapshot exports carry no date of their own: they were downloaded on these mornings, so they hold
+# the stock of the day before (products: 2026-01-01, inventory: 2026-01-07); the other exports on the 8th.
+BRAND_WEEK_DOWNLOADED = {"products_export_1.csv": "2026-01-02", "inventory_export_1.csv": "2026-01-08"}
 SMALL_DAYS = 12
 SMALL_START = date(2025, 6, 1)
 
@@ -34,6 +38,16 @@ def copy_exports(source: Path, landing: Path, pattern: str = "*") -> list[Path]:
         shutil.copy2(path, target)
         copied.append(target)
     return copied
+
+
+def land_brand_week(landing: Path) -> None:
+    """Copy the real-layout brand week into a landing folder, each file modified the morning it was downloaded."""
+    landing.mkdir(parents=True, exist_ok=True)
+    for path in BRAND_WEEK.iterdir():
+        target = landing / path.name
+        shutil.copyfile(path, target)
+        moment = datetime.fromisoformat(BRAND_WEEK_DOWNLOADED.get(path.name, "2026-01-08") + "T09:00:00+00:00").timestamp()
+        os.utime(target, (moment, moment))
 
 
 @pytest.fixture

@@ -19,9 +19,8 @@ from ecom_pipeline.cli import register_landed
 from ecom_pipeline.ingest import Registry
 from ecom_pipeline.lake import atomic_write_parquet
 from ecom_pipeline.settings import load_settings
-from ecom_pipeline_tests.conftest import small_file_system
+from ecom_pipeline_tests.conftest import land_brand_week, small_file_system
 
-BRAND_WEEK = Path(__file__).parent / "fixtures" / "real_layouts" / "brand_week"
 REPEATS = 16  # at one abort in two, the old reader passes 16 in a row with probability 2e-5
 
 
@@ -34,7 +33,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def clean_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """The real-layout brand week run once by the command line, in a fresh data directory."""
     root = tmp_path_factory.mktemp("clean_run")
-    shutil.copytree(BRAND_WEEK, root / "landing")
+    land_brand_week(root / "landing")
     return root / "data", _cli("run", "--data-dir", str(root / "data"), "--landing", str(root / "landing"))
 
 
@@ -44,7 +43,8 @@ def test_run_and_summary_exit_zero(clean_run):
     assert "materialized: 8 days (2026-01-01 .. 2026-01-08)" in run.stdout
     summary = _cli("summary", "--data-dir", str(data))
     assert summary.returncode == 0, summary.stderr[-2000:]
-    for text in ("orders_enriched                      21 rows", "top budget moves as of 2026-01-08"):
+    for text in ("orders_enriched                      21 rows", "raw_shopify_products                  5 rows",
+                 "raw_shopify_inventory                 5 rows", "top budget moves as of 2026-01-08"):
         assert text in run.stdout and text in summary.stdout
 
 
@@ -56,7 +56,7 @@ def small_disk(tmp_path):
 
 def test_a_disk_that_fills_mid_run_is_named_and_a_rerun_recovers(small_disk, clean_run):
     landing, data = small_disk / "landing", small_disk / "data"
-    shutil.copytree(BRAND_WEEK, landing)
+    land_brand_week(landing)
     settings = load_settings(data, landing)
     settings.ensure_dirs()
     registrations, _ = register_landed(Registry(settings))

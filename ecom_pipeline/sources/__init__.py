@@ -30,9 +30,10 @@ from ecom_pipeline.sources.common import FileRejected, ParseResult, Problem, dec
 MODULES = (meta_ads, google_ads, tiktok_ads, shopify_orders, woocommerce_orders, shopify_products, shopify_inventory, shipments,
            touchpoints, fx_rates)
 LOCAL_TIME_MODULES = (touchpoints, woocommerce_orders)  # dated in the shop's time zone: their files carry no offset
-# Raised whenever parsing changes what an export's tables hold (2: real layouts, issue 12). Exports registered by an
-# older version are parsed again from their archived copy (`Registry.reparse_outdated`).
-PARSER_VERSION = 2
+# Raised whenever parsing changes what an export's tables hold (2: real layouts, issue 12; 3: a snapshot without a
+# date in its name is the day before its export). Exports registered by an older version are parsed again from their
+# archived copy (`Registry.reparse_outdated`).
+PARSER_VERSION = 3
 
 # Which canonical tables each family fills.
 FAMILY_TABLES = {

@@ -10,7 +10,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
 
@@ -299,13 +299,15 @@ _DATE_IN_NAME = re.compile(r"(20\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|
 
 
 def file_date(name: str, mtime: float | None) -> tuple[date, str]:
-    """A snapshot file's date: from its name when it carries one, else from its modification time (UTC)."""
+    """A snapshot file's date: from its name when it carries one, else the last complete day (UTC) before it was
+    exported (modified): an inventory export taken this morning is last night's closing stock, so this morning's
+    run, which materializes through yesterday, uses it (dated today, it would wait for tomorrow's)."""
     match = _DATE_IN_NAME.search(name)
     if match:
         return date(int(match.group(1)), int(match.group(2)), int(match.group(3))), "filename"
     if mtime is None:
         raise FileRejected("snapshot file has no date in its name and no modification time")
-    return datetime.fromtimestamp(mtime, tz=timezone.utc).date(), "mtime"
+    return (datetime.fromtimestamp(mtime, tz=timezone.utc) - timedelta(days=1)).date(), "mtime"
 
 
 def flag_rows(problems: list[Problem], mask: pd.Series, column: str, rule: str, message: str, values: pd.Series | None = None) -> None:

@@ -4,7 +4,7 @@
 `not stocked` means the variant is not stocked at that location: no row, not a bad number. Negative quantities
 (oversold) are valid (a WARN check says so). A variant is keyed as in the products export, by handle + option
 values (`SKU` is often an empty `""` on every row). A file is a snapshot: its date comes from the file name,
-else its modification time, and the rows say which.
+else the day before its modification time (`common.file_date`), and the rows say which.
 """
 
 from __future__ import annotations

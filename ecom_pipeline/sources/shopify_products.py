@@ -4,7 +4,7 @@ A variant is keyed by handle + option values (most stores have no SKUs, others r
 keeps its SKU and the name an order line gives it (`Title - Blue / M`) so that order lines find their cost either way.
 `Title` and `Option1 Name` stand only on a product's first row. Image-only rows (a handle and an image, no option
 values, no price) describe no variant: counted as skipped, never quarantined. The export has no date of its own:
-the snapshot date comes from the file name, else its modification time.
+the snapshot date comes from the file name, else the day before its modification time (`common.file_date`).
 """
 
 from __future__ import annotations

@@ -7,11 +7,6 @@ Meta ad-set export without Day or campaign columns, a Google UTF-16 campaign rep
 web events at all. Values invented.
 """
 
-import os
-import shutil
-from datetime import datetime, timezone
-from pathlib import Path
-
 import pandas as pd
 import sqlalchemy as sa
 from dagster import AssetKey, instance_for_test
@@ -21,23 +16,10 @@ from ecom_pipeline.defs.build import build_definitions
 from ecom_pipeline.ingest import Registration, Registry
 from ecom_pipeline.ingest_log import ingest_log_table, quarantine_table
 from ecom_pipeline.warehouse import make_engine, row_counts
-
-BRAND = Path(__file__).parent.parent / "fixtures" / "real_layouts" / "brand_week"
-# The exports carry no date of their own for the snapshots: the day they were downloaded.
-DOWNLOADED = {"products_export_1.csv": "2026-01-01", "inventory_export_1.csv": "2026-01-07"}
-
-
-def _land(landing: Path) -> None:
-    landing.mkdir(parents=True, exist_ok=True)
-    for path in BRAND.iterdir():
-        target = landing / path.name
-        shutil.copyfile(path, target)
-        moment = datetime.fromisoformat(DOWNLOADED.get(path.name, "2026-01-08") + "T12:00:00").replace(tzinfo=timezone.utc).timestamp()
-        os.utime(target, (moment, moment))
-
+from ecom_pipeline_tests.conftest import land_brand_week
 
 def test_a_store_with_only_real_layout_exports_materializes_every_asset(settings):
-    _land(settings.landing_dir)
+    land_brand_week(settings.landing_dir)
     registry = Registry(settings)
     outcomes = register_all(registry)
     assert all(isinstance(o, Registration) for o in outcomes), [getattr(o, "reason", "") for o in outcomes]

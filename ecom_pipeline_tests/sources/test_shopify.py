@@ -110,10 +110,12 @@ def test_inventory_all_three_layouts(text, layout, expected):
     assert set(frame["snapshot_date"]) == {pd.Timestamp("2025-10-02")}
 
 
-def test_inventory_without_date_in_name_uses_mtime_and_says_so():
-    mtime = datetime(2025, 10, 3, 12, tzinfo=timezone.utc).timestamp()
-    frame = parse_bytes(LEGACY.encode(), name="inventory.csv", mtime=mtime).tables["inventory_levels"]
-    assert set(frame["snapshot_date"]) == {pd.Timestamp("2025-10-03")} and set(frame["snapshot_date_source"]) == {"mtime"}
+def test_inventory_without_date_in_name_is_the_day_before_its_export_and_says_so():
+    """Exported on the morning of 3 October: the closing stock of the 2nd, the last day the morning run covers."""
+    for hour in (0, 7, 23):
+        mtime = datetime(2025, 10, 3, hour, tzinfo=timezone.utc).timestamp()
+        frame = parse_bytes(LEGACY.encode(), name="inventory.csv", mtime=mtime).tables["inventory_levels"]
+        assert set(frame["snapshot_date"]) == {pd.Timestamp("2025-10-02")} and set(frame["snapshot_date_source"]) == {"mtime"}
 
 
 def test_products_without_variant_price_column_is_refused():
