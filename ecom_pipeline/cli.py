@@ -81,10 +81,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _say_disk_full(settings: Settings, error) -> None:
-    from ecom_pipeline.disk_space import disk_full_sentence
+    from ecom_pipeline.disk_space import settings_disk_full_sentence
 
-    paths = [settings.data_dir, settings.dagster_home, settings.landing_dir, *filter(None, [settings.warehouse_path])]
-    print(f"STOPPED: {disk_full_sentence(paths, error, settings.warehouse_url.split('@')[-1])}", file=sys.stderr)
+    print(f"STOPPED: {settings_disk_full_sentence(settings, error)}", file=sys.stderr)
 
 
 def _summary(args: argparse.Namespace) -> int:

@@ -62,6 +62,13 @@ def _size(count: float) -> str:
     return f"{count:,.0f} bytes" if step == 0 else f"{count:,.1f} {units[step]}"
 
 
+def settings_disk_full_sentence(settings, error=None) -> str:
+    """The sentence for a deployment: its data directory, Dagster home, landing folder and SQLite warehouse, or
+    its PostgreSQL server (named without the password)."""
+    paths = [settings.data_dir, settings.dagster_home, settings.landing_dir, *filter(None, [settings.warehouse_path])]
+    return disk_full_sentence(paths, error, settings.warehouse_url.split("@")[-1])
+
+
 def disk_full_sentence(paths: list[Path], error=None, warehouse: str = "") -> str:
     """Which file system is full (of those holding `paths`, the one with least space left) and what to do."""
     again = ("Free some space and run `ecom-pipeline run` again: the rerun recovers, because nothing half-written "

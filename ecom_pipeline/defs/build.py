@@ -17,6 +17,7 @@ from ecom_pipeline.defs.attribution_assets import build_attribution
 from ecom_pipeline.defs.marts import build_marts
 from ecom_pipeline.defs.value_assets import build_value_assets
 from ecom_pipeline.defs.schedules import build_morning_schedule
+from ecom_pipeline.defs.hooks import say_disk_full
 from ecom_pipeline.defs.sensors import INGEST_JOB, build_landing_sensor
 from ecom_pipeline.defs.validation_assets import build_validation_asset, rejected_file_job
 from ecom_pipeline.settings import Settings
@@ -31,6 +32,7 @@ def build_definitions(settings: Settings) -> Definitions:
         INGEST_JOB,
         selection=AssetSelection.all(),
         executor_def=in_process_executor,
+        hooks={say_disk_full},
         description="Parse the landed exports of the selected days and publish them to the warehouse.",
     )
     schedule = build_morning_schedule(job, partitions, settings.shop_timezone)
