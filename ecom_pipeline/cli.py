@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from ecom_pipeline.backfill import DAYS_PER_RUN, RESTATE_DAYS, day_ranges
-from ecom_pipeline.disk_space import is_disk_full
+from ecom_pipeline.disk_space import is_disk_full, settings_disk_full_sentence
 from ecom_pipeline.settings import DATA_DIR_ENV, LANDING_DIR_ENV, Settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -81,8 +81,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _say_disk_full(settings: Settings, error) -> None:
-    from ecom_pipeline.disk_space import settings_disk_full_sentence
-
     print(f"STOPPED: {settings_disk_full_sentence(settings, error)}", file=sys.stderr)
 
 
