@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ecom_pipeline.backfill import DAYS_PER_RUN, RESTATE_DAYS, day_ranges
 from ecom_pipeline.disk_space import is_disk_full, settings_disk_full_sentence
+from ecom_pipeline.sample.catalog import CASTS
 from ecom_pipeline.settings import DATA_DIR_ENV, LANDING_DIR_ENV, Settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same files")
     gen.add_argument("--scale", choices=["demo", "year"], default="demo", help="demo (~115 orders/day) or year (~1,400 orders/day)")
     gen.add_argument("--start", type=date.fromisoformat, default=None, help="first simulated day (default 2025-06-01)")
+    gen.add_argument("--cast", choices=CASTS, default="default",
+                     help="the campaigns' true response: the demo's fixed cast, or drawn per seed (which campaign pays best differs)")
 
     run = commands.add_parser("run", help="ingest the landing folder and materialize every asset for every day present")
     run.add_argument("--landing", type=Path, default=None, help=f"landing folder (default DATA_DIR/landing or ${LANDING_DIR_ENV})")
@@ -158,7 +161,7 @@ def _generate(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     days = args.days or (90 if args.scale == "demo" else 365)
-    truth = generate(args.out, days=days, seed=args.seed, scale=args.scale, start=args.start or DEFAULT_START)
+    truth = generate(args.out, days=days, seed=args.seed, scale=args.scale, start=args.start or DEFAULT_START, cast=args.cast)
     rows = truth["exported_rows"]
     print(f"wrote {truth['files']} export files for {days} days into {args.out} in {time.monotonic() - started:.1f} s: "
           f"{rows['orders']:,} orders, {rows['touchpoints']:,} touchpoints, ground truth in {args.out / 'ground_truth.json'}")

@@ -17,11 +17,13 @@ DEFAULT_START = date(2025, 6, 1)
 __all__ = ["DEFAULT_START", "SCALES", "Brand", "generate", "simulate"]
 
 
-def generate(out: Path, days: int = 90, seed: int = 7, scale: str = "demo", start: date = DEFAULT_START, progress: bool = True) -> dict:
-    """Simulate the brand, write its exports into `out` and `ground_truth.json` beside them; returns the truth."""
+def generate(out: Path, days: int = 90, seed: int = 7, scale: str = "demo", start: date = DEFAULT_START, progress: bool = True,
+             cast: str = "default") -> dict:
+    """Simulate the brand (its campaigns' truth fixed, or drawn per seed with `cast="random"`), write its exports into
+    `out` and `ground_truth.json` beside them; returns the truth."""
     if days < 1:
         raise ValueError("days must be at least 1")
-    brand = simulate(days=days, seed=seed, start=start, scale=scale, progress=progress)
+    brand = simulate(days=days, seed=seed, start=start, scale=scale, progress=progress, cast=cast)
     counts, files, faults = write_exports(brand, Path(out), progress=progress)
     truth = dict(brand.truth)
     truth["exported_rows"] = counts

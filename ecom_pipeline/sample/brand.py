@@ -69,16 +69,17 @@ def geometric_adstock(spend: np.ndarray, theta: np.ndarray) -> np.ndarray:
     return out
 
 
-def simulate(days: int, seed: int, start: date, scale: str = "demo", progress: bool = True) -> Brand:
-    return _Simulation(days, seed, start, scale, progress).run()
+def simulate(days: int, seed: int, start: date, scale: str = "demo", progress: bool = True, cast: str = "default") -> Brand:
+    return _Simulation(days, seed, start, scale, progress, cast).run()
 
 
 class _Simulation:
-    def __init__(self, days: int, seed: int, start: date, scale: str, progress: bool):
+    def __init__(self, days: int, seed: int, start: date, scale: str, progress: bool, cast: str):
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}: choose one of {sorted(SCALES)}")
         self.days, self.seed, self.start, self.scale, self.progress = days, seed, start, scale, progress
         self.m = SCALES[scale]
+        self.cast, self.campaigns = cast, cat.cast(cast, seed)
         self.rng = np.random.default_rng(seed)
         self.epoch = pd.Timestamp(start)
         self.weekday = WEEKDAY[pd.date_range(start, periods=days).dayofweek]
@@ -113,7 +114,7 @@ class _Simulation:
         self.sku_of_product_size = self.products.index.to_numpy().reshape(len(cat.PRODUCTS), len(cat.SIZES))
 
     def _campaigns(self) -> None:
-        camps = cat.CAMPAIGNS
+        camps = self.campaigns
         base = np.array([c.base_spend for c in camps]) * self.m
         theta = np.array([c.theta for c in camps])
         kappa = np.array([c.kappa for c in camps])
@@ -133,7 +134,7 @@ class _Simulation:
         """Daily spend that moves: fortnightly budget regimes, daily noise, weekday rhythm, a few pauses."""
         rng, days = self.rng, self.days
         spend = np.empty((N_CAMPAIGNS, days))
-        for c, campaign in enumerate(cat.CAMPAIGNS):
+        for c, campaign in enumerate(self.campaigns):
             narrow = campaign.name == "Search - Brand"  # brand search spend is capped by demand: it barely moves
             low, high = (0.9, 1.1) if narrow else (0.5, 1.6)
             regimes = rng.uniform(low, high, size=days // 14 + 1).repeat(14)[:days]
@@ -283,7 +284,7 @@ class _Simulation:
         inventory = pd.concat(self.inventory, ignore_index=True)
         brand = Brand(
             start=self.start, days=self.days, seed=self.seed, scale=self.scale, products=self.products,
-            campaigns=pd.DataFrame([c.__dict__ for c in cat.CAMPAIGNS]), customers=customers, orders=orders,
+            campaigns=pd.DataFrame([c.__dict__ for c in self.campaigns]), customers=customers, orders=orders,
             lines=lines, labels=labels, inventory=inventory, ad_daily=ad_daily, events=events,
         )
         brand.truth = self._truth(brand, touches)
@@ -366,7 +367,7 @@ class _Simulation:
         sessions = touches[["order_index", "channel", "local_seconds", "is_purchase_session"]].copy()
         sessions["anon"] = sessions["order_index"]  # one device per journey; the purchase identifies it
         sessions["converting"] = True
-        spend_clicks = rng.poisson(self.spend / np.array([c.cpc for c in cat.CAMPAIGNS])[:, None] * 0.45)
+        spend_clicks = rng.poisson(self.spend / np.array([c.cpc for c in self.campaigns])[:, None] * 0.45)
         organic_visits = rng.poisson(700 * self.m * self.weekday)
         extra = []
         for t in range(self.days):
@@ -446,13 +447,13 @@ class _Simulation:
         value = np.zeros((N_CAMPAIGNS, self.days))
         np.add.at(claimed, (claims["channel"].to_numpy(), claims["day"].to_numpy()), 1)
         np.add.at(value, (claims["channel"].to_numpy(), claims["day"].to_numpy()), claims["total"].to_numpy())
-        view_through = np.array([c.view_through for c in cat.CAMPAIGNS])[:, None]
+        view_through = np.array([c.view_through for c in self.campaigns])[:, None]
         extra = rng.poisson(claimed * view_through)
         mean_value = np.divide(value, claimed, out=np.full_like(value, 75.0), where=claimed > 0)
         reported_conv = claimed + extra
         reported_value = value + extra * mean_value
         rows = []
-        for c, campaign in enumerate(cat.CAMPAIGNS):
+        for c, campaign in enumerate(self.campaigns):
             shares = np.clip(rng.normal(0.6, 0.08, size=self.days), 0.3, 0.85)
             for ad, share in ((0, shares), (1, 1 - shares)):
                 rows.append(pd.DataFrame({
@@ -475,7 +476,7 @@ class _Simulation:
         acquired_by = orders[orders["customer_order_seq"] == 1].set_index("customer")["driver"]
         repeats = orders[orders["customer_order_seq"] > 1].assign(acq=lambda f: f["customer"].map(acquired_by))
         campaigns = []
-        for c, campaign in enumerate(cat.CAMPAIGNS):
+        for c, campaign in enumerate(self.campaigns):
             mine = paid[paid["driver"] == c]
             reported = brand.ad_daily[brand.ad_daily["campaign"] == c]
             campaigns.append({
@@ -493,6 +494,7 @@ class _Simulation:
                     "beta": round(float(self.hill_params["beta"][c]), 4), "K": round(float(self.hill_params["K"][c]), 4),
                     "kappa": float(self.hill_params["kappa"][c]), "adstock_theta": float(self.hill_params["theta"][c]),
                 },
+                "drawn": {name: getattr(campaign, name) for name in cat.CAST_RANGES},
                 "products": list(campaign.focus),
                 "utm_campaign_written_as": campaign.utm_campaign,
             })
@@ -506,7 +508,7 @@ class _Simulation:
         stock = brand.inventory
         stockouts = stock[stock["available"] <= 0].groupby("sku")["day"].agg(["min", "count"])
         return {
-            "seed": self.seed, "start": self.start.isoformat(), "days": self.days, "scale": self.scale,
+            "seed": self.seed, "start": self.start.isoformat(), "days": self.days, "scale": self.scale, "cast": self.cast,
             "shop": {"currency": cat.SHOP_CURRENCY, "timezone": cat.SHOP_TIMEZONE},
             "campaigns": campaigns,
             "platforms": platforms,

@@ -1,11 +1,14 @@
-"""The sample brand's fixed cast: products, campaigns and organic channels, with their true parameters.
+"""The sample brand's cast: products, campaigns and organic channels, with their true parameters (the campaigns'
+fixed by default, or drawn per seed).
 
 Amounts are per day at year scale; the demo scale multiplies volumes (spend, orders) by its factor.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 SHOP_CURRENCY = "USD"
 SHOP_TIMEZONE = "America/New_York"
@@ -65,6 +68,31 @@ CAMPAIGNS = (
     Campaign("tiktok", "1790000000301", "Spark Ads - UGC", "UGC creators", 2000, 1.9, 7, 50, 1.0, 1.6, 0.5, ("heavy-hoodie", "trail-cap"), 0.6, "name"),
     Campaign("tiktok", "1790000000302", "Prospecting - Interest", "Outdoor interest", 1500, 2.1, 6, 30, 1.3, 1.2, 0.4, ("rain-shell", "merino-socks"), 0.7, "id"),
 )
+
+# A drawn cast (`generate --cast random`): every campaign keeps its platform, ids, name and products, and its true
+# response is drawn per seed from these ranges, so which campaign truly pays best differs from brand to brand.
+# incremental_at_base is the default cast's value times a log-uniform factor; the others are uniform.
+CAST_RANGES = {"incremental_at_base": (0.3, 3.0), "k_rel": (0.4, 2.5), "kappa": (0.7, 2.0), "theta": (0.0, 0.6)}
+CASTS = ("default", "random")
+
+
+def cast(name: str, seed: int) -> tuple[Campaign, ...]:
+    """The campaigns of a simulated brand: the fixed default cast (the demo), or one drawn from CAST_RANGES with its
+    own random stream (so the rest of the world a seed draws stays the same)."""
+    if name == "default":
+        return CAMPAIGNS
+    if name != "random":
+        raise ValueError(f"unknown cast {name!r}: choose one of {', '.join(CASTS)}")
+    rng = np.random.default_rng([seed, 2026])
+    low, high = np.log(CAST_RANGES["incremental_at_base"])
+    return tuple(replace(
+        campaign,
+        incremental_at_base=round(campaign.incremental_at_base * float(np.exp(rng.uniform(low, high))), 3),
+        k_rel=round(float(rng.uniform(*CAST_RANGES["k_rel"])), 3),
+        kappa=round(float(rng.uniform(*CAST_RANGES["kappa"])), 3),
+        theta=round(float(rng.uniform(*CAST_RANGES["theta"])), 3),
+    ) for campaign in CAMPAIGNS)
+
 
 PLATFORM_UTM = {
     "meta": ("facebook", "paid_social", "fbclid"),

@@ -4,7 +4,8 @@ from datetime import date
 import numpy as np
 
 from ecom_pipeline.sample import generate, simulate
-from ecom_pipeline.sample.brand import geometric_adstock, hill
+from ecom_pipeline.sample import catalog as cat
+from ecom_pipeline.sample.brand import SCALES, geometric_adstock, hill
 from ecom_pipeline.sources import detect
 
 
@@ -86,3 +87,33 @@ def test_the_simulator_writes_the_shapes_real_exports_have(small_brand):
     (grid,) = folder.glob("ShipStation-Orders-*.csv")
     labels = parse_file(grid).tables["shipments"]
     assert grid.read_bytes().startswith(b'"Order #","Store","Age"') and set(labels["store"]) == {"Sample Brand Shopify", "TikTok Shop"}
+
+
+def test_a_random_cast_is_drawn_per_seed_within_its_ranges_and_kept_in_the_truth():
+    """Which campaign truly pays best (incremental orders per dollar at base spend) must differ between brands, or a
+    budget model tuned on one cast is never tried on another."""
+    assert cat.cast("default", 3) == cat.CAMPAIGNS
+    best = set()
+    for seed in range(8):
+        campaigns = cat.cast("random", seed)
+        assert [c.campaign_id for c in campaigns] == [c.campaign_id for c in cat.CAMPAIGNS]
+        assert campaigns == cat.cast("random", seed) and campaigns != cat.cast("random", seed + 100)
+        for drawn, fixed in zip(campaigns, cat.CAMPAIGNS):
+            low, high = cat.CAST_RANGES["incremental_at_base"]
+            assert low * fixed.incremental_at_base - 0.001 <= drawn.incremental_at_base <= high * fixed.incremental_at_base + 0.001
+            for name in ("k_rel", "kappa", "theta"):
+                assert cat.CAST_RANGES[name][0] <= getattr(drawn, name) <= cat.CAST_RANGES[name][1]
+        best.add(max(campaigns, key=lambda c: c.incremental_at_base / c.base_spend).name)
+    assert len(best) >= 3, best
+
+    brand = simulate(days=3, seed=5, start=date(2025, 6, 1), progress=False, cast="random")
+    truth = {c["campaign_id"]: c for c in brand.truth["campaigns"]}
+    assert brand.truth["cast"] == "random"
+    for campaign in cat.cast("random", 5):
+        curve, drawn = truth[campaign.campaign_id]["response_curve"], truth[campaign.campaign_id]["drawn"]
+        assert drawn == {name: getattr(campaign, name) for name in cat.CAST_RANGES}
+        assert curve["kappa"] == campaign.kappa and curve["adstock_theta"] == campaign.theta
+        base = campaign.base_spend * SCALES["demo"]
+        assert curve["K"] == round(campaign.k_rel * base, 4)
+        at_base = curve["beta"] * base ** campaign.kappa / (base ** campaign.kappa + curve["K"] ** campaign.kappa)  # R(A) at A = base
+        assert abs(at_base - campaign.incremental_at_base * SCALES["demo"]) < 1e-3
