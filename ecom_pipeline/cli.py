@@ -56,12 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     summary = commands.add_parser("summary", help="what the data directory holds now: warehouse tables, where everything is, the top budget moves")
     summary.add_argument("--data-dir", type=Path, default=None, help=f"where all state lives (default ./data or ${DATA_DIR_ENV})")
 
-    commands.add_parser("home", help="write the Dagster home's dagster.yaml for this data directory (SQLite, or PostgreSQL with $ECOM_PIPELINE_POSTGRES_URL) and print its path")
+    commands.add_parser("home", help="write the Dagster home's dagster.yaml for this data directory (SQLite, or PostgreSQL with $ECOM_PIPELINE_POSTGRES_URL), create its storage and print its path")
 
     args = parser.parse_args(argv)
     if args.command == "home":
         settings = load_settings()
         prepare_environment(settings)
+        from ecom_pipeline.instance import create_instance_storage
+
+        create_instance_storage(settings.dagster_home)
         print(settings.dagster_home)
         return 0
     if args.command == "summary":

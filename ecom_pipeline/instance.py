@@ -31,3 +31,13 @@ def write_dagster_yaml(dagster_home: Path) -> Path:
     path = dagster_home / "dagster.yaml"
     path.write_text(dagster_yaml(bool(os.environ.get(POSTGRES_URL_ENV))))
     return path
+
+
+def create_instance_storage(dagster_home: Path) -> None:
+    """Open the instance once so its databases exist and are migrated: a webserver and a daemon started together on
+    a fresh home otherwise both create the SQLite schedule store and one fails on alembic's half-written table."""
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        instance.get_runs_count()
+        instance.all_instigator_state()
