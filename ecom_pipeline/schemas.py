@@ -410,13 +410,43 @@ RESPONSE_CURVES = TableSpec(
         "campaign_name": "string", "objective": "string", "model": "string", "form": "string", "param_1": "float",
         "param_2": "float", "param_3": "float", "adstock_theta": "float", "r2": "float", "days": "int", "spend_cv": "float",
         "identifiable": "bool", "max_daily_spend": "float", "current_daily_spend": "float", "response_at_current": "float",
-        "marginal_at_current": "float",
+        "marginal_at_current": "float", "marginal_p5": "float", "marginal_p95": "float", "source": "string",
     },
     partition_column="",
     key=("level", "channel", "platform", "campaign_id"),
-    description="Per campaign and per channel: daily spend → daily outcome (attributed margin by default) through "
-    "geometric adstock and a Hill curve β·A^κ/(A^κ+K^κ) (param_1..3 = β, K, κ), or the log β·log(1+A/K) or power "
-    "β·A^γ fallback; fit quality, and an identifiability flag where spend barely varied.",
+    description="Per campaign (and, for attribution curves, per channel): daily spend → daily outcome through geometric "
+    "adstock and a Hill curve β·A^κ/(A^κ+K^κ) (param_1..3 = β, K, κ). `source` media_mix (the default): the media-mix "
+    "model's posterior medians, with the 90 % credible interval of the marginal return at current spend; attribution: "
+    "fitted on the attributed outcome (or the log β·log(1+A/K) and power β·A^γ fallbacks). An identifiability flag "
+    "where spend barely varied.",
+)
+
+MEDIA_MIX_MODEL = TableSpec(
+    name="media_mix_model",
+    columns={
+        "as_of": "date", "objective": "string", "draw": "int", "platform": "string", "campaign_id": "string", "campaign_name": "string",
+        "beta": "float", "half_saturation": "float", "shape": "float", "adstock_decay": "float", "spend_cv": "float",
+        "max_daily_spend": "float", "mean_daily_spend": "float", "calibrated": "bool", "r2": "float", "days": "int",
+    },
+    partition_column="",
+    key=("draw", "platform", "campaign_id"),
+    description="The media-mix model's posterior: per draw and campaign, the steady-state response β·A^κ/(A^κ+K^κ) of "
+    "the day's new-customer outcome to adstocked spend (β = beta, K = half_saturation, κ = shape, adstock decay θ), "
+    "fitted on all paid campaigns at once with a baseline (trend, weekday, share of demand in stock) and calibrated by "
+    "any landed lift tests.",
+)
+
+MEDIA_MIX_FIT = TableSpec(
+    name="media_mix_fit",
+    columns={
+        "as_of": "date", "day": "date", "platform": "string", "campaign_id": "string", "campaign_name": "string", "spend": "float",
+        "contribution": "float", "partial_outcome": "float", "outcome": "float", "fitted": "float",
+    },
+    partition_column="",
+    key=("day", "platform", "campaign_id"),
+    description="The media-mix model's fit, per day and campaign: spend, the campaign's fitted contribution, and the "
+    "observed point behind its curve (the day's outcome less the baseline and the other campaigns' contributions), beside "
+    "the day's outcome and the model's fit.",
 )
 
 BUDGET_RECOMMENDATIONS = TableSpec(
@@ -430,19 +460,22 @@ BUDGET_RECOMMENDATIONS = TableSpec(
         "days_of_cover": "float", "limiting_product": "string", "beyond_observed": "bool", "curve_form": "string",
         "curve_r2": "float", "identifiable": "bool", "reason": "string", "objective": "string", "model": "string",
         "period_change_p5": "float", "period_change_p50": "float", "period_change_p95": "float", "p_improve": "float",
+        "hold_daily_spend": "float", "upper_set_by": "string", "spend_cv": "float", "curve_source": "string",
     },
     partition_column="",
     key=("platform", "campaign_id"),
     description="Next period's daily spend per campaign that maximises expected profit: within ±30 % of the 28-day mean, "
     "inventory guardrails (paused when its products are out of stock, capped when stock is low, not scaled up below "
-    "the lead time), never far beyond the spend observed; bootstrap p5/p95 of the recommendation and p5/p50/p95 of the "
-    "period's profit change with P(profit improves); and the reason, in a sentence.",
+    "the lead time), never far beyond the spend observed. Curves from the media-mix model's posterior (curve_source "
+    "media_mix): p5/p95 of where spend would land under each draw, p5/p50/p95 of the period's profit change against "
+    "holding (hold_daily_spend: each 28-day mean scaled to the budget) and P(profit improves) over the draws; and the "
+    "reason, in a sentence.",
 )
 
 TABLES = {spec.name: spec for spec in (AD_PERFORMANCE, ORDERS, ORDER_LINES, PRODUCTS, INVENTORY_LEVELS, SHIPMENTS, TOUCHPOINTS, FX_RATES, QUARANTINE,
                                        INGEST_LOG, AD_PERFORMANCE_UNIFIED, ORDERS_ENRICHED, CUSTOMER_JOURNEYS, CONVERSION_PATHS, DAILY_SUMMARY,
-                                       ATTRIBUTION_CREDITS, CHANNEL_PERFORMANCE, CUSTOMER_LTV, CHANNEL_LTV, RESPONSE_CURVES,
-                                       BUDGET_RECOMMENDATIONS)}
+                                       ATTRIBUTION_CREDITS, CHANNEL_PERFORMANCE, CUSTOMER_LTV, CHANNEL_LTV, MEDIA_MIX_MODEL,
+                                       MEDIA_MIX_FIT, RESPONSE_CURVES, BUDGET_RECOMMENDATIONS)}
 
 
 def conform(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:

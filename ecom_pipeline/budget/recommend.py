@@ -11,6 +11,7 @@ import pandas as pd
 
 from ecom_pipeline.budget.allocate import Allocation, _feasible_start, allocate
 from ecom_pipeline.budget.inventory import guardrail
+from ecom_pipeline.budget.mmm import PosteriorCurve
 from ecom_pipeline.budget.response import ResponseCurve, fit_response, refit
 
 OBJECTIVES = ("revenue", "profit", "profit_ltv")
@@ -30,7 +31,7 @@ class BudgetConfig:
     low_stock_days: float = 7.0
     bootstrap: int = 200
     min_confidence: float = 0.8
-    history_days: int = 90
+    history_days: int = 182
     seed: int = 0
 
     def __post_init__(self):
@@ -66,8 +67,11 @@ def _series(panel: pd.DataFrame, days: pd.DatetimeIndex) -> dict[tuple, pd.DataF
     return out
 
 
-def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as_of: pd.Timestamp) -> tuple[pd.DataFrame, dict, dict]:
-    """(one row per campaign, {line: ResponseCurve}, portfolio summary with the bootstrap and warnings)."""
+def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as_of: pd.Timestamp,
+              posterior: dict[tuple, PosteriorCurve] | None = None) -> tuple[pd.DataFrame, dict, dict]:
+    """(one row per campaign, {line: curve}, portfolio summary with the uncertainty and warnings). With `posterior`
+    (the media-mix model's curves) the plan maximises expected profit over its draws and P(improve) is the share of
+    draws in which it beats holding; without it, each line's curve is fitted on its attributed outcome and bootstrapped."""
     first = max(as_of - pd.Timedelta(days=config.history_days - 1), panel["day"].min()) if len(panel) else as_of
     days = pd.date_range(first, as_of, freq="D")
     series = _series(panel[(panel["day"] >= days[0]) & (panel["day"] <= as_of)], days)
@@ -78,16 +82,17 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
         recent = frame["spend"].iloc[-28:]
         if recent.sum() <= 0:
             continue
-        try:
-            curve = fit_response(frame["spend"].to_numpy(), frame["outcome"].to_numpy())
-        except ValueError as error:
+        curve, error = _curve(key, frame, posterior)
+        if curve is None:
             warnings.append(f"{key[0]} {key[1]}: no response curve ({error}); kept at current spend")
-            curve = None
         current = float(frame["spend"].iloc[-config.horizon_days:].mean())
         mean28 = float(recent.mean())
         lower, upper = (1 - config.bound_pct) * mean28, (1 + config.bound_pct) * mean28
         bound_note = ""
-        if curve is not None:
+        if curve is not None and posterior is not None and not curve.identifiable:
+            lower = upper = mean28  # its spend barely varied and no test measured it: the data cannot move it
+            bound_note = "unidentifiable"
+        elif curve is not None:
             limit = curve.spend_limit if curve.identifiable else curve.max_spend
             if limit < upper:
                 upper, bound_note = max(limit, lower), "extrapolation"
@@ -111,36 +116,43 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
     if not lines:
         return pd.DataFrame(), curves, {"warnings": ["no campaign spent in the last 28 days"]}
     table = pd.DataFrame(lines)
-    fitted = [curves[(p, c)] or _flat(row) for (p, c), row in zip(zip(table["platform"], table["campaign_id"]), table.to_dict("records"))]
+    fitted = [curves[(p, c)] or _flat(row, posterior) for (p, c), row in zip(zip(table["platform"], table["campaign_id"]), table.to_dict("records"))]
     lower, upper, current = table["lower"].to_numpy(), table["upper"].to_numpy(), table["current_daily_spend"].to_numpy()
     budget = (config.budget / config.horizon_days) if config.budget is not None else float(current.sum())
     if config.mode == "fixed" and not (lower.sum() <= budget <= upper.sum()):
         warnings.append(f"the bounds cannot sum to the budget: {budget:,.2f}/day is outside [{lower.sum():,.2f}, {upper.sum():,.2f}]; "
                         f"the nearest feasible budget is used")
     target = config.target_marginal_return if config.mode == "flexible" else 0.0
-    best = allocate(fitted, lower, upper, budget, config.mode, config.target_marginal_return, starts=[current])
-    base = _feasible_start(current, lower, upper, best.budget, config.mode) if config.mode == "fixed" else np.clip(current, lower, upper)
+    mean28 = table["mean_daily_spend_28d"].to_numpy()
+    hold = mean28 * budget / mean28.sum() if mean28.sum() > 0 else current
+    best = allocate(fitted, lower, upper, budget, config.mode, config.target_marginal_return, starts=[hold, current])
+    # Holding: each line's 28-day mean scaled to the budget, inside its bounds: what the plan is judged against.
+    base = _feasible_start(hold, lower, upper, best.budget, config.mode) if config.mode == "fixed" else np.clip(current, lower, upper)
     spend_counts = config.objective != "revenue"
-    stats = _bootstrap(table, series, fitted, best, base, config, spend_counts)
+    stats = (_posterior_stats(fitted, best, base, lower, upper, config, spend_counts) if posterior is not None
+             else _bootstrap(table, series, fitted, best, base, config, spend_counts))
     shrink = 1.0
     if np.abs(best.spend - base).max() <= 1e-6 * max(1.0, best.budget):
         stats["p_improve"] = float("nan")  # nothing moves: there is no gain to be sure of
     elif stats["p_improve"] < config.min_confidence:
         shrink = float(np.clip((stats["p_improve"] - 0.5) / (config.min_confidence - 0.5), 0.0, 1.0))
     final = base + shrink * (best.spend - base)
+    if posterior is not None and 0.0 < shrink < 1.0:  # the interval and P(improve) of the plan actually recommended
+        stats.update({k: v for k, v in _change_stats(fitted, final, base, config, spend_counts).items() if k != "p_improve"})
     table["recommended_daily_spend"] = final
     table["change_pct"] = np.where(current > 0, final / np.where(current > 0, current, 1) - 1, np.nan)
     table["recommended_period_spend"] = final * config.horizon_days
+    table["hold_daily_spend"] = base
     table["expected_outcome_current"] = [float(c.response(x)) for c, x in zip(fitted, current)]
     table["expected_outcome_recommended"] = [float(c.response(x)) for c, x in zip(fitted, final)]
     table["marginal_return"] = [float(c.marginal(x)) for c, x in zip(fitted, final)]
     table["binding"] = best.binding
     table["beyond_observed"] = final > table["max_daily_spend_observed"] + 1e-6
     table["recommended_p5"], table["recommended_p95"] = stats.pop("spend_p5"), stats.pop("spend_p95")
-    for column, curve_value in (("curve_form", "form"), ("curve_r2", "r2"), ("identifiable", "identifiable"), ("adstock_theta", "theta")):
+    for column, curve_value in (("curve_form", "form"), ("curve_r2", "r2"), ("identifiable", "identifiable"), ("adstock_theta", "theta"), ("spend_cv", "spend_cv")):
         table[column] = [getattr(curves[(p, c)], curve_value) if curves[(p, c)] else None for p, c in zip(table["platform"], table["campaign_id"])]
     table["reason"] = [_reason(row, best.lam, config, shrink, stats["p_improve"], target) for row in table.to_dict("records")]
-    gain = float(np.sum(table["expected_outcome_recommended"] - table["expected_outcome_current"]) - (np.sum(final - current) if spend_counts else 0.0))
+    gain = float(sum(float(c.response(x) - c.response(b)) for c, x, b in zip(fitted, final, base)) - (np.sum(final - base) if spend_counts else 0.0))
     if config.mode == "fixed" and spend_counts and best.lam < 1.0 and any(b == "interior" for b in best.binding):
         warnings.append(f"at the margin every unconstrained campaign returns {best.lam:.2f} per extra dollar, less than the dollar it costs: "
                         f"a smaller budget (mode=flexible) or counting repeat purchases (objective=profit_ltv) may pay more")
@@ -152,8 +164,45 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
     return table, curves, summary
 
 
-def _flat(row: dict) -> ResponseCurve:
+def _curve(key: tuple, frame: pd.DataFrame, posterior: dict | None):
+    """(curve, why there is none): the media-mix model's posterior curve, else one fitted on the attributed outcome."""
+    if posterior is not None:
+        return (posterior[key], "") if key in posterior else (None, "the media-mix model has no curve for it")
+    try:
+        return fit_response(frame["spend"].to_numpy(), frame["outcome"].to_numpy()), ""
+    except ValueError as error:
+        return None, str(error)
+
+
+def _posterior_stats(fitted, best: Allocation, base, lower, upper, config: BudgetConfig, spend_counts: bool) -> dict:
+    """The plan's change in outcome against holding, per posterior draw: its percentiles and the share of draws that
+    improve; and where each line's spend would land if each of 100 draws were the truth."""
+    n_draws = len(fitted[0].beta)
+    picks = np.random.default_rng(config.seed).choice(n_draws, size=min(100, n_draws), replace=False)
+    allocations = np.array([allocate([_one_draw(c, d) for c in fitted], lower, upper, best.budget, config.mode, config.target_marginal_return,
+                                     starts=[best.spend], only_given_starts=True).spend for d in picks])
+    return {**_change_stats(fitted, best.spend, base, config, spend_counts), "bootstrap_draws": 0, "posterior_draws": int(n_draws),
+            "spend_p5": np.percentile(allocations, 5, axis=0), "spend_p95": np.percentile(allocations, 95, axis=0)}
+
+
+def _change_stats(fitted, plan, base, config: BudgetConfig, spend_counts: bool) -> dict:
+    """The period's change in outcome (less the extra spend) of `plan` against `base`, over the posterior draws."""
+    change = sum(c.response_draws(x) - c.response_draws(b) for c, x, b in zip(fitted, plan, base))
+    change = (change - (float(np.sum(plan - base)) if spend_counts else 0.0)) * config.horizon_days
+    return {"change_p5": float(np.percentile(change, 5)), "change_p50": float(np.percentile(change, 50)),
+            "change_p95": float(np.percentile(change, 95)), "p_improve": float(np.mean(change > 0))}
+
+
+def _one_draw(curve: PosteriorCurve, d: int) -> PosteriorCurve:
+    return PosteriorCurve(curve.beta[d : d + 1], curve.K[d : d + 1], curve.kappa[d : d + 1], curve.theta, curve.max_spend, curve.spend_cv,
+                          curve.identifiable, curve.r2, curve.days)
+
+
+def _flat(row: dict, posterior: dict | None):
     """A line without a curve: no response, pinned at current spend by its bounds."""
+    if posterior:
+        n = len(next(iter(posterior.values())).beta)
+        return PosteriorCurve(np.zeros(n), np.ones(n), np.ones(n), 0.0, row["current_daily_spend"], 0.0, False, 0.0, 0)
     return ResponseCurve("power", (0.0, 1.0), 0.0, 0.0, 0, 0.0, row["current_daily_spend"], False)
 
 
@@ -196,7 +245,10 @@ def _reason(row: dict, lam: float, config: BudgetConfig, shrink: float, p_improv
     m, pct = row["marginal_return"], f"{config.bound_pct:.0%}"
     at_upper = row["recommended_daily_spend"] >= row["upper"] - 1e-6 * max(1.0, row["upper"])
     binding = "upper" if at_upper and row["upper_set_by"] else row["binding"]
-    if row["guardrail"] == "paused":
+    if row["upper_set_by"] == "unidentifiable" and not row["guardrail"]:
+        text = (f"Held at its 28-day mean: its spend barely varied (CV {row['spend_cv']:.2f}) and no lift test measured it, so the "
+                f"data cannot tell what more or less would return. A test on it would.")
+    elif row["guardrail"] == "paused":
         text = f"Paused: {row['out_of_stock'] or row['limiting_product']} is out of stock."
     elif binding == "upper" and row["upper_set_by"] == "capped":
         text = (f"Capped at {row['upper']:,.2f}/day: {row['limiting_product']} has {row['days_of_cover']:.1f} days of stock left "
@@ -224,5 +276,5 @@ def _reason(row: dict, lam: float, config: BudgetConfig, shrink: float, p_improv
     if row["beyond_observed"]:
         text += f" Beyond the highest daily spend observed ({row['max_daily_spend_observed']:,.2f}): extrapolated."
     if shrink < 1.0:
-        text += f" Moved only {shrink:.0%} of the way from current spend: P(profit improves) = {p_improve:.0%}."
+        text += f" Moved only {shrink:.0%} of the way from holding its 28-day mean: P(profit improves) = {p_improve:.0%}."
     return text

@@ -47,29 +47,58 @@ def spend_chart(recommendations: pd.DataFrame, by: str) -> str:
     return png(figure)
 
 
-def curves_chart(curves: pd.DataFrame, recommendations: pd.DataFrame) -> str:
-    """Each campaign's response curve with its current (grey) and recommended (blue) daily spend."""
+def curves_chart(curves: pd.DataFrame, recommendations: pd.DataFrame, draws: pd.DataFrame | None = None, fit: pd.DataFrame | None = None) -> str:
+    """Each campaign's response curve with its current (grey) and recommended (blue) daily spend; for the media-mix
+    model also its 90 % credible band and the observed daily points behind it (the outcome less the baseline and the
+    other campaigns)."""
     plt = _pyplot()
     mine = curves[curves["level"] == "campaign"].merge(recommendations[["platform", "campaign_id", "recommended_daily_spend"]], on=["platform", "campaign_id"], how="left")
     columns = 3
     rows = max(1, int(np.ceil(len(mine) / columns)))
-    figure, axes = plt.subplots(rows, columns, figsize=(10, 2.6 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(10, 2.8 * rows), squeeze=False)
     for axis, row in zip(axes.ravel(), mine.to_dict("records")):
         function = FORMS[row["form"]][0]
         params = [row[f"param_{i}"] for i in (1, 2, 3) if not pd.isna(row[f"param_{i}"])]
         top = max(row["max_daily_spend"], row["recommended_daily_spend"] or 0) * 1.4
         x = np.linspace(0, top, 100)
+        line = (row["platform"], row["campaign_id"])
+        if fit is not None and len(fit):
+            points = fit[(fit["platform"] == line[0]) & (fit["campaign_id"] == line[1])]
+            axis.scatter(points["spend"], points["partial_outcome"], s=4, color="#c9ced6", zorder=1)
+        if draws is not None and len(draws):
+            mine_draws = draws[(draws["platform"] == line[0]) & (draws["campaign_id"] == line[1])]
+            band = function(x[:, None], mine_draws["beta"].to_numpy(), mine_draws["half_saturation"].to_numpy(), mine_draws["shape"].to_numpy())
+            axis.fill_between(x, np.percentile(band, 5, axis=1), np.percentile(band, 95, axis=1), color="#2f6fdf", alpha=0.15, linewidth=0)
         axis.plot(x, function(x, *params), color="#333")
         for spend, color in ((row["current_daily_spend"], "#9aa5b1"), (row["recommended_daily_spend"], "#2f6fdf")):
             if not pd.isna(spend):
                 axis.scatter([spend], [function(np.array([spend]), *params)[0]], color=color, zorder=3)
         axis.axvline(row["max_daily_spend"], color="#ddd", linewidth=1, linestyle="--")
-        axis.set_title(f"{row['campaign_name']} ({row['platform']}) · R² {row['r2']:.2f}", fontsize=8)
+        shown = "" if row.get("source") == "media_mix" else f" · R² {row['r2']:.2f}"
+        flag = "" if row["identifiable"] else " · spend barely varied"
+        axis.set_title(f"{row['campaign_name']} ({row['platform']}){shown}{flag}", fontsize=8)
         axis.tick_params(labelsize=7)
     for axis in axes.ravel()[len(mine):]:
         axis.axis("off")
-    figure.suptitle("Response curves: daily spend → daily outcome (dashed: highest spend seen)", fontsize=9)
+    figure.suptitle("Response curves: daily spend → daily outcome (band: 90 % credible; dots: observed days; dashed: highest spend seen)", fontsize=9)
     figure.tight_layout()
+    return png(figure)
+
+
+def fit_chart(fit: pd.DataFrame, holdout: dict) -> str:
+    """The media-mix model's daily fit against the observed outcome, and its forecast of the last days from a fit
+    that never saw them."""
+    plt = _pyplot()
+    daily = fit.drop_duplicates("day").sort_values("day")
+    figure, axis = plt.subplots(figsize=(9, 3))
+    axis.plot(pd.to_datetime(daily["day"]), daily["outcome"], color="#9aa5b1", linewidth=1, label="observed")
+    axis.plot(pd.to_datetime(daily["day"]), daily["fitted"], color="#2f6fdf", linewidth=1.2, label="fitted")
+    if holdout.get("forecast"):
+        axis.plot(pd.to_datetime(holdout["days_list"]), holdout["forecast"], color="#d9480f", linewidth=1.4,
+                  label=f"forecast of the last {holdout['days']} days, fitted without them (R² {holdout['r2']:.2f})")
+    axis.legend(fontsize=7, frameon=False)
+    axis.tick_params(labelsize=7)
+    axis.set_title("Media-mix model: the day's new-customer outcome", fontsize=9)
     return png(figure)
 
 

@@ -2,6 +2,7 @@
 HTML `budget_report`. Snapshots as of the run's last day (or the latest day in the lake), computed by `ltv/` and
 `budget/`."""
 
+import time
 from typing import Optional
 
 import numpy as np
@@ -23,7 +24,7 @@ from pydantic import Field
 from ecom_pipeline import lake
 from ecom_pipeline.attribution.credits import DEFAULT_MODEL, MODELS
 from ecom_pipeline.attribution.performance import platform_channel_names
-from ecom_pipeline.budget import report
+from ecom_pipeline.budget import mmm, mmm_inputs, report
 from ecom_pipeline.budget.inventory import campaign_cover, campaign_products, product_cover, product_of, with_variants
 from ecom_pipeline.budget.recommend import BudgetConfig, outcome_panel, recommend
 from ecom_pipeline.budget.response import fit_response
@@ -37,13 +38,14 @@ from ecom_pipeline.ltv.customers import margin_ratio, predict, rfm_summary
 from ecom_pipeline.ltv.models import fit_bgnbd, fit_gamma_gamma
 from ecom_pipeline.schemas import (
     AD_PERFORMANCE_UNIFIED, ATTRIBUTION_CREDITS, BUDGET_RECOMMENDATIONS, CHANNEL_LTV, CHANNEL_PERFORMANCE, CUSTOMER_LTV,
-    INVENTORY_LEVELS, ORDER_LINES, ORDERS_ENRICHED, PRODUCTS, RESPONSE_CURVES, TableSpec, conform,
+    INVENTORY_LEVELS, MEDIA_MIX_FIT, MEDIA_MIX_MODEL, ORDER_LINES, ORDERS_ENRICHED, PRODUCTS, RESPONSE_CURVES, TableSpec, conform,
 )
 
 # What LTV and cohorts read of every order ever enriched (a year's history reads in a fraction of the time).
 VALUE_COLUMNS = ["order_id", "customer_key", "created_timestamp", "order_date", "cancelled", "net_sales", "contribution_margin", "acquisition_channel"]
-VALUE_TABLES = {"customer_ltv": CUSTOMER_LTV, "channel_ltv": CHANNEL_LTV, "response_curves": RESPONSE_CURVES,
-                "budget_recommendations": BUDGET_RECOMMENDATIONS}
+VALUE_TABLES = {"customer_ltv": CUSTOMER_LTV, "channel_ltv": CHANNEL_LTV, "media_mix_model": MEDIA_MIX_MODEL, "media_mix_fit": MEDIA_MIX_FIT,
+                "response_curves": RESPONSE_CURVES, "budget_recommendations": BUDGET_RECOMMENDATIONS}
+CURVE_SOURCES = ("media_mix", "attribution")
 TOP_LINES = 5
 
 
@@ -51,6 +53,7 @@ class BudgetSettings(Config):
     """The budget's options, settable in the Launchpad."""
 
     objective: str = Field(default="profit", description="revenue, profit (contribution margin) or profit_ltv (margin + ltv_share × new customers' predicted LTV margin)")
+    curve_source: str = Field(default="media_mix", description="media_mix (the media-mix model's posterior: what spend causes) or attribution (each campaign's attributed outcome on its spend, to compare)")
     attribution_model: str = Field(default=DEFAULT_MODEL, description=f"the model whose credits the curves are fitted on: {', '.join(MODELS)}")
     budget: Optional[float] = Field(default=None, description="total budget for the horizon; default: what was spent over the trailing horizon")
     horizon_days: int = Field(default=7, description="the period the budget covers")
@@ -62,12 +65,12 @@ class BudgetSettings(Config):
     low_stock_days: float = Field(default=7.0, description="below this many days of stock a campaign is capped in proportion")
     bootstrap: int = Field(default=200, description="moving-block bootstrap draws")
     min_confidence: float = Field(default=0.8, description="below this P(profit improves) the move is shrunk toward current spend")
-    history_days: int = Field(default=90, description="days of history the response curves are fitted on")
+    history_days: int = Field(default=182, description="days of history the media-mix model (or the attribution curves) is fitted on")
     inventory_locations: str = Field(default="", description="comma-separated inventory locations that fulfil online orders; default: the one holding most stock")
 
     def core(self) -> BudgetConfig:
         values = self.model_dump()
-        for name in ("attribution_model", "inventory_locations"):
+        for name in ("attribution_model", "inventory_locations", "curve_source"):
             values.pop(name)
         return BudgetConfig(**values)
 
@@ -133,27 +136,64 @@ def build_value_assets() -> list[AssetsDefinition]:
         return out
 
     @multi_asset(
+        outs={"media_mix_model": AssetOut(kinds={"pandas", "parquet", "scipy"}, description=MEDIA_MIX_MODEL.description, **_options(MEDIA_MIX_MODEL, "budget")),
+              "media_mix_fit": AssetOut(kinds={"pandas", "parquet"}, description=MEDIA_MIX_FIT.description, **_options(MEDIA_MIX_FIT, "budget"))},
+        deps=["channel_performance", "orders_enriched", "customer_ltv", "raw_shopify_inventory", "raw_shopify_order_lines", "raw_shopify_products"],
+        name="media_mix",
+    )
+    def media_mix(context: AssetExecutionContext, config: BudgetSettings, pipeline: PipelineSettings):
+        """All paid campaigns fitted jointly on the day's new-customer outcome: the posterior the budget decides on."""
+        settings = _settings(config)
+        as_of = as_of_day(context, pipeline)
+        days = pd.date_range(as_of - pd.Timedelta(days=settings.history_days - 1), as_of)
+        day_names = [d.date().isoformat() for d in days]
+        performance = read_table(pipeline, "channel_performance", CHANNEL_PERFORMANCE, day_names)
+        spend = mmm_inputs.spend_matrix(performance, days)
+        spend = spend.loc[spend.index >= spend.index[spend.sum(axis=1) > 0].min()] if spend.to_numpy().sum() > 0 else spend
+        if spend.shape[1] == 0 or len(spend) < 28:
+            raise Failure(description=f"the media-mix model needs at least 28 days of paid spend before {as_of.date()}; it has {len(spend)} "
+                                      f"days and {spend.shape[1]} campaigns. Land more ad exports, or set curve_source: attribution.")
+        orders = read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, day_names)
+        outcome = mmm_inputs.daily_outcome(orders, spend.index, settings.objective, _ltv_by_channel(pipeline, as_of), settings.ltv_share)
+        catalog = read_table(pipeline, "raw_shopify_products", PRODUCTS)
+        lines = with_variants(read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, day_names), catalog)
+        stock = mmm_inputs.in_stock_share(lines, read_table(pipeline, "raw_shopify_inventory", INVENTORY_LEVELS, day_names), spend.index)
+        started = time.perf_counter()
+        model = mmm.fit(spend, outcome, controls=stock.to_frame(), seed=settings.seed)
+        seconds = time.perf_counter() - started
+        names = performance.dropna(subset=["campaign_id"]).drop_duplicates(["platform", "campaign_id"]).set_index(["platform", "campaign_id"])["campaign_name"].to_dict()
+        draws = conform(mmm.draws_table(model, names).assign(as_of=as_of, objective=settings.objective), MEDIA_MIX_MODEL)
+        fit_rows = conform(mmm.fit_table(model, names).assign(as_of=as_of), MEDIA_MIX_FIT)
+        by_line = draws.groupby("campaign_name").agg(spend_cv=("spend_cv", "first"), beta_p50=("beta", "median"), K_p50=("half_saturation", "median"),
+                                                     shape_p50=("shape", "median"), decay_p50=("adstock_decay", "median")).round(3)
+        yield Output(draws, output_name="media_mix_model", metadata={
+            "as_of": str(as_of.date()), "dagster/row_count": len(draws), "objective": settings.objective, "days": len(spend),
+            "campaigns": spend.shape[1], "posterior_draws": int(draws["draw"].nunique()), "r2": round(model.r2, 3),
+            "holdout_r2": round(model.holdout.get("r2", float("nan")), 3), "holdout_mape": round(model.holdout.get("mape", float("nan")), 3),
+            "residual_sd": round(model.sigma, 2), "fit_seconds": round(seconds, 2), "calibrated_by": ", ".join(model.calibrated) or "no lift test",
+            "unidentifiable": ", ".join(n for n, cv in by_line["spend_cv"].items() if cv < mmm.FLAT_SPEND_CV) or "none",
+            "posterior_medians": markdown(by_line.reset_index()),
+            "fit": MetadataValue.md(f"![fit](data:image/png;base64,{report.fit_chart(fit_rows, model.holdout)})"),
+        })
+        yield Output(fit_rows, output_name="media_mix_fit", metadata={"as_of": str(as_of.date()), "dagster/row_count": len(fit_rows),
+                                                                      "preview": preview(fit_rows, MEDIA_MIX_FIT)})
+
+    @multi_asset(
         outs={"response_curves": AssetOut(kinds={"pandas", "parquet", "scipy"}, description=RESPONSE_CURVES.description, **_options(RESPONSE_CURVES, "budget")),
               "budget_recommendations": AssetOut(kinds={"pandas", "parquet", "scipy"}, description=BUDGET_RECOMMENDATIONS.description,
                                                  **_options(BUDGET_RECOMMENDATIONS, "budget"))},
-        deps=["channel_performance", "attribution_credits", "customer_ltv", "raw_shopify_inventory", "raw_shopify_order_lines", "raw_shopify_products"],
+        deps=["media_mix_model", "channel_performance", "attribution_credits", "customer_ltv", "raw_shopify_inventory", "raw_shopify_order_lines",
+              "raw_shopify_products"],
         name="budget",
     )
     def budget(context: AssetExecutionContext, config: BudgetSettings, pipeline: PipelineSettings):
-        if config.attribution_model not in MODELS:
-            raise Failure(description=f"attribution_model {config.attribution_model!r} is not a model; choose one of {', '.join(MODELS)}")
-        try:
-            settings = config.core()
-        except ValueError as error:
-            raise Failure(description=f"budget config: {error}") from error
+        settings = _settings(config)
         as_of = as_of_day(context, pipeline)
+        posterior = _posterior(pipeline, config, as_of) if config.curve_source == "media_mix" else None
         since = (as_of - pd.Timedelta(days=settings.history_days - 1)).date()
         days = [d.date().isoformat() for d in pd.date_range(since, as_of)]
         performance = read_table(pipeline, "channel_performance", CHANNEL_PERFORMANCE, days)
-        customers = _snapshot(pipeline, "customer_ltv", CUSTOMER_LTV)
-        recent = customers[customers["first_order_day"] > as_of - pd.Timedelta(days=90)]
-        ltv_by_channel = recent.groupby("acquisition_channel")["predicted_clv_margin"].mean().dropna().to_dict()
-        panel = outcome_panel(performance, config.attribution_model, settings.objective, ltv_by_channel, settings.ltv_share)
+        panel = outcome_panel(performance, config.attribution_model, settings.objective, _ltv_by_channel(pipeline, as_of), settings.ltv_share)
         catalog = read_table(pipeline, "raw_shopify_products", PRODUCTS)
         products = product_of(catalog)
         lines = with_variants(read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, days[-28:]), catalog)
@@ -161,16 +201,17 @@ def build_value_assets() -> list[AssetsDefinition]:
         cover = campaign_cover(campaign_products(credits, lines, products, config.attribution_model),
                                product_cover(read_table(pipeline, "raw_shopify_inventory", INVENTORY_LEVELS), lines, products, as_of,
                                              locations=[x.strip() for x in config.inventory_locations.split(",") if x.strip()] or None))
-        table, curves, summary = recommend(panel, cover, settings, as_of)
+        table, curves, summary = recommend(panel, cover, settings, as_of, posterior)
         for warning in summary["warnings"]:
             context.log.warning(warning)
-        _write_summary(pipeline, {**summary, "as_of": str(as_of.date()), "model": config.attribution_model, "history_days": settings.history_days})
+        _write_summary(pipeline, {**summary, "as_of": str(as_of.date()), "model": config.attribution_model, "history_days": settings.history_days,
+                                  "curve_source": config.curve_source})
         curve_rows = _curve_rows(table, curves, panel, settings, as_of)
         curve_rows = conform(curve_rows.assign(as_of=as_of, objective=settings.objective, model=config.attribution_model), RESPONSE_CURVES)
         yield Output(curve_rows, output_name="response_curves", metadata={
             "as_of": str(as_of.date()), "dagster/row_count": len(curve_rows),
             "unidentifiable": int((~curve_rows["identifiable"].fillna(False).astype(bool)).sum()), "preview": preview(curve_rows, RESPONSE_CURVES)})
-        out = table.assign(as_of=as_of, objective=settings.objective, model=config.attribution_model,
+        out = table.assign(as_of=as_of, objective=settings.objective, model=config.attribution_model, curve_source=config.curve_source,
                            period_change_p5=summary["change_p5"], period_change_p50=summary["change_p50"],
                            period_change_p95=summary["change_p95"], p_improve=summary["p_improve"]) if len(table) else table
         out = conform(out, BUDGET_RECOMMENDATIONS)
@@ -185,7 +226,7 @@ def build_value_assets() -> list[AssetsDefinition]:
             "top_moves": markdown(top[["campaign_name", "current_daily_spend", "recommended_daily_spend", "reason"]].round(2)),
         })
 
-    @asset(kinds={"html", "matplotlib"}, deps=["budget_recommendations", "response_curves", "channel_ltv", "channel_performance"], group_name="budget",
+    @asset(kinds={"html", "matplotlib"}, deps=["budget_recommendations", "response_curves", "media_mix_fit", "channel_ltv", "channel_performance"], group_name="budget",
            description="A self-contained HTML report (charts inline) of the budget recommendation: current vs recommended spend per "
            "campaign and channel, response curves with the current and recommended points, the attribution models compared, LTV "
            "curves per channel and the guardrails that fired. Written to `<data>/reports/budget_report.html` (and a dated copy).")
@@ -205,7 +246,7 @@ def build_value_assets() -> list[AssetsDefinition]:
         cohorts = cohort_curves(read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, columns=VALUE_COLUMNS), as_of)
         summary = _read_summary(pipeline)
         charts = {"campaigns": report.spend_chart(recommendations, "campaign_name"), "channels": report.spend_chart(recommendations, "channel"),
-                  "curves": report.curves_chart(curves, recommendations), "models": report.models_chart(performance), "ltv": report.ltv_chart(cohorts)}
+                  "curves": report.curves_chart(curves, recommendations, *_posterior_pictures(pipeline, summary)), "models": report.models_chart(performance), "ltv": report.ltv_chart(cohorts)}
         text = report.render(recommendations, curves, performance, cohorts, ltv, summary, charts)
         dated = folder / f"budget_report_{as_of.date()}.html"
         for path in (dated, latest):
@@ -218,7 +259,45 @@ def build_value_assets() -> list[AssetsDefinition]:
             "response_curves": MetadataValue.md(f"![curves](data:image/png;base64,{charts['curves']})"),
         })
 
-    return [customer_ltv, channel_ltv, budget, budget_report]
+    return [customer_ltv, channel_ltv, media_mix, budget, budget_report]
+
+
+def _settings(config: BudgetSettings) -> BudgetConfig:
+    """The core's settings, or a Failure that names the bad option."""
+    if config.attribution_model not in MODELS:
+        raise Failure(description=f"attribution_model {config.attribution_model!r} is not a model; choose one of {', '.join(MODELS)}")
+    if config.curve_source not in CURVE_SOURCES:
+        raise Failure(description=f"curve_source {config.curve_source!r}: choose one of {', '.join(CURVE_SOURCES)}")
+    try:
+        return config.core()
+    except ValueError as error:
+        raise Failure(description=f"budget config: {error}") from error
+
+
+def _ltv_by_channel(pipeline: PipelineSettings, as_of: pd.Timestamp) -> dict[str, float]:
+    """Predicted LTV margin per new customer by acquisition channel, over the last 90 days' new customers."""
+    customers = _snapshot(pipeline, "customer_ltv", CUSTOMER_LTV)
+    recent = customers[customers["first_order_day"] > as_of - pd.Timedelta(days=90)]
+    return recent.groupby("acquisition_channel")["predicted_clv_margin"].mean().dropna().to_dict()
+
+
+def _posterior(pipeline: PipelineSettings, config: BudgetSettings, as_of: pd.Timestamp) -> dict:
+    """The media-mix model's curves, refusing a model fitted for another objective or another day."""
+    draws = _snapshot(pipeline, "media_mix_model", MEDIA_MIX_MODEL)
+    if draws.empty:
+        raise Failure(description="no media-mix model yet: materialize media_mix_model first (or set curve_source: attribution)")
+    fitted_for = (str(draws["objective"].iloc[0]), pd.Timestamp(draws["as_of"].iloc[0]))
+    if fitted_for != (config.objective, as_of):
+        raise Failure(description=f"the media-mix model was fitted for objective {fitted_for[0]} as of {fitted_for[1].date()}, the budget asks for "
+                                  f"{config.objective} as of {as_of.date()}: materialize media_mix_model with the same objective and day")
+    return mmm.curves_from_draws(draws)
+
+
+def _posterior_pictures(pipeline: PipelineSettings, summary: dict) -> tuple:
+    """(posterior draws, daily fit) for the report's bands and points, when the budget used the media-mix model."""
+    if summary.get("curve_source") != "media_mix":
+        return None, None
+    return _snapshot(pipeline, "media_mix_model", MEDIA_MIX_MODEL), _snapshot(pipeline, "media_mix_fit", MEDIA_MIX_FIT)
 
 
 def _summary_path(pipeline: PipelineSettings):
@@ -251,6 +330,8 @@ def _curve_rows(table: pd.DataFrame, curves: dict, panel: pd.DataFrame, settings
         curve = curves.get((record["platform"], record["campaign_id"]))
         if curve is not None:
             rows.append(_curve_row(curve, "campaign", record["channel"], record["platform"], record["campaign_id"], record["campaign_name"], record["current_daily_spend"]))
+    if rows and isinstance(next(iter(curves.values()), None), mmm.PosteriorCurve):
+        return pd.DataFrame(rows)  # the joint model has no per-channel refit: a channel's curve is the sum of its campaigns'
     days = pd.date_range(max(as_of - pd.Timedelta(days=settings.history_days - 1), panel["day"].min()), as_of) if len(panel) else []
     for channel, group in panel.groupby("channel"):
         daily = group.groupby("day")[["spend", "outcome"]].sum().reindex(days, fill_value=0.0)
@@ -267,5 +348,14 @@ def _curve_row(curve, level, channel, platform, campaign_id, campaign_name, curr
     return {"level": level, "channel": channel, "platform": platform, "campaign_id": campaign_id, "campaign_name": campaign_name,
             "form": curve.form, "param_1": params[0], "param_2": params[1], "param_3": params[2], "adstock_theta": curve.theta,
             "r2": curve.r2, "days": curve.days, "spend_cv": curve.spend_cv, "identifiable": curve.identifiable, "max_daily_spend": curve.max_spend,
-            "current_daily_spend": current, "response_at_current": float(curve.response(current)), "marginal_at_current": float(curve.marginal(current))}
+            "current_daily_spend": current, "response_at_current": float(curve.response(current)), "marginal_at_current": float(curve.marginal(current)),
+            **_marginal_band(curve, current)}
+
+
+def _marginal_band(curve, current: float) -> dict:
+    """The 90 % credible interval of the marginal return at current spend (posterior curves only) and the curve's source."""
+    if not isinstance(curve, mmm.PosteriorCurve):
+        return {"source": "attribution"}
+    p5, p95 = np.percentile(curve.marginal_draws(current), [5, 95])
+    return {"marginal_p5": float(p5), "marginal_p95": float(p95), "source": "media_mix"}
 

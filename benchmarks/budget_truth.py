@@ -1,0 +1,166 @@
+"""Budget advice scored against the simulator's truth, on brands the project never saw.
+
+Each brand is a seed with a random cast (which campaign truly pays best differs), 180 days, run through the whole
+pipeline (`ecom-pipeline generate` + `ecom-pipeline run`, cached under benchmarks/.brands/), then the budget assets
+are materialized again for each curve source. Every plan is scored with the true steady-state curves × the true mean
+contribution margin of an ad-driven order:
+
+  captured = (profit(recommendation) − profit(hold)) / (profit(oracle) − profit(hold))
+
+hold = each line's 28-day mean scaled to the same budget inside the same bounds; oracle = the best allocation of that
+budget under ±30 % of each 28-day mean and the inventory guardrails. Also: Spearman between the estimated and true
+marginal return at current spend, and whether the reported 90 % interval of the period's change covers the true one.
+
+    .venv/bin/python benchmarks/budget_truth.py --brands 20            # prepare (slow, cached) and score
+    .venv/bin/python benchmarks/budget_truth.py --brands 20 --sources media_mix attribution
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from ecom_pipeline import lake
+from ecom_pipeline.budget.allocate import _feasible_start, allocate
+from ecom_pipeline.budget.mmm import hill, hill_slope
+from ecom_pipeline.schemas import BUDGET_RECOMMENDATIONS, RESPONSE_CURVES
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+BUDGET_ASSETS = "media_mix_model,media_mix_fit,response_curves,budget_recommendations,budget_report"
+GUARDRAILS = ("paused", "capped", "no scale-up")
+BOUND = 0.30
+HORIZON = 7
+
+
+class TrueCurve:
+    """A campaign's true steady-state contribution margin per day at a constant daily spend."""
+
+    def __init__(self, truth: dict, margin: float):
+        curve = truth["response_curve"]
+        self.beta, self.K, self.kappa, self.margin = curve["beta"], curve["K"], curve["kappa"], margin
+
+    def response(self, x):
+        return self.margin * hill(np.asarray(x, dtype=float), self.beta, self.K, self.kappa)
+
+    def marginal(self, x):
+        return self.margin * hill_slope(np.asarray(x, dtype=float), self.beta, self.K, self.kappa)
+
+
+def prepare(folder: Path, seed: int, days: int) -> float:
+    """Generate the brand and run the whole pipeline on it, once (the folder keeps it)."""
+    marker = folder / "prepared"
+    if marker.exists():
+        return float(marker.read_text())
+    started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    log = open(folder / "prepare.log", "w")
+    subprocess.run([str(BIN / "ecom-pipeline"), "generate", "--out", str(folder / "landing"), "--days", str(days), "--seed", str(seed),
+                    "--cast", "random"], check=True, stdout=log, stderr=subprocess.STDOUT)
+    subprocess.run([str(BIN / "ecom-pipeline"), "run", "--data-dir", str(folder), "--landing", str(folder / "landing"), "--days-per-run", str(days + 10)],
+                   check=True, stdout=log, stderr=subprocess.STDOUT)
+    seconds = time.perf_counter() - started
+    marker.write_text(f"{seconds:.1f}")
+    return seconds
+
+
+def rebudget(folder: Path, source: str) -> float:
+    """Materialize the budget assets again on the prepared lake with one curve source (a real Dagster run)."""
+    env = {**os.environ, "ECOM_PIPELINE_DATA_DIR": str(folder), "ECOM_PIPELINE_LANDING_DIR": str(folder / "landing"),
+           "DAGSTER_HOME": str(folder / "dagster_home")}
+    config = {"ops": {"budget": {"config": {"curve_source": source}}}}
+    started = time.perf_counter()
+    with open(folder / f"budget_{source}.log", "w") as log:
+        subprocess.run([str(BIN / "dagster"), "asset", "materialize", "-m", "ecom_pipeline.definitions", "--select", BUDGET_ASSETS,
+                        "--config-json", json.dumps(config)], check=True, env=env, cwd=HERE.parent, stdout=log, stderr=subprocess.STDOUT)
+    return time.perf_counter() - started
+
+
+def score(folder: Path) -> dict:
+    """The recommendation now in the lake, scored with the brand's true curves."""
+    truth = json.loads((folder / "landing" / "ground_truth.json").read_text())
+    orders = pd.read_csv(folder / "landing" / "ground_truth_orders.csv.gz", usecols=["driver", "contribution_margin"])
+    margin = float(orders.loc[orders["driver"] == "paid", "contribution_margin"].mean())
+    by_line = {(c["platform"], c["campaign_id"]): c for c in truth["campaigns"]}
+    table = lake.read_snapshot(folder / "lake", ["budget_recommendations"], BUDGET_RECOMMENDATIONS)
+    curves_table = lake.read_snapshot(folder / "lake", ["response_curves"], RESPONSE_CURVES)
+    lines = list(zip(table["platform"], table["campaign_id"]))
+    true = [TrueCurve(by_line[line], margin) for line in lines]
+    mean28 = table["mean_daily_spend_28d"].to_numpy(float)
+    recommended = table["recommended_daily_spend"].to_numpy(float)
+    budget = float(recommended.sum())
+    upper = (1 + BOUND) * mean28
+    guarded = table["guardrail"].fillna("").isin(GUARDRAILS).to_numpy()
+    upper = np.where(guarded, np.minimum(upper, table["upper"].to_numpy(float)), upper)
+    lower = np.minimum((1 - BOUND) * mean28, upper)
+    hold = _feasible_start(mean28 * budget / mean28.sum(), lower, upper, budget, "fixed")
+    oracle = allocate(true, lower, upper, budget, "fixed", starts=[hold, recommended]).spend
+
+    def profit(plan):
+        return float(sum(c.response(x) for c, x in zip(true, plan)) - np.sum(plan))
+
+    gain, best = profit(recommended) - profit(hold), profit(oracle) - profit(hold)
+    campaign_curves = curves_table[curves_table["level"] == "campaign"].set_index(["platform", "campaign_id"])
+    estimated = [float(campaign_curves.loc[line, "marginal_at_current"]) for line in lines]
+    actual = [float(c.marginal(campaign_curves.loc[line, "current_daily_spend"])) for c, line in zip(true, lines)]
+    true_change = gain * HORIZON
+    low, high = float(table["period_change_p5"].iloc[0]), float(table["period_change_p95"].iloc[0])
+    moved = bool(np.abs(recommended - hold).max() > 0.005 * max(budget / len(lines), 1.0))
+    best_line = max(truth["campaigns"], key=lambda c: TrueCurve(c, margin).marginal(np.mean([v for v in mean28])))
+    return {
+        "seed": truth["seed"], "campaigns": len(lines), "guardrails": int(guarded.sum()), "budget_per_day": round(budget, 2),
+        "gain_per_day": round(gain, 2), "oracle_gain_per_day": round(best, 2),
+        "captured": round(gain / best, 3) if best > 1.0 else None, "spearman": round(float(spearmanr(estimated, actual)[0]), 3),
+        "moved": moved, "p_improve": None if pd.isna(table["p_improve"].iloc[0]) else round(float(table["p_improve"].iloc[0]), 3),
+        "interval": [round(low, 1), round(high, 1)], "true_change": round(true_change, 1),
+        "covered": bool(low - 1e-6 <= true_change <= high + 1e-6), "best_campaign": best_line["campaign_name"],
+    }
+
+
+def summarise(rows: list[dict]) -> dict:
+    captured = [r["captured"] for r in rows if r["captured"] is not None]
+    return {"brands": len(rows), "scored": len(captured), "median_captured": float(np.median(captured)) if captured else None,
+            "worst_captured": float(np.min(captured)) if captured else None,
+            "median_spearman": float(np.nanmedian([r["spearman"] for r in rows])),
+            "coverage": float(np.mean([r["covered"] for r in rows])), "moved": int(sum(r["moved"] for r in rows)),
+            "total_gain_per_day": round(float(sum(r["gain_per_day"] for r in rows)), 2),
+            "total_oracle_gain_per_day": round(float(sum(r["oracle_gain_per_day"] for r in rows)), 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--brands", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=1001)
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--sources", nargs="+", default=["media_mix"], choices=["media_mix", "attribution"])
+    parser.add_argument("--root", type=Path, default=HERE / ".brands")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "budget_truth.json")
+    args = parser.parse_args(argv)
+    results = {}
+    for source in args.sources:
+        rows = []
+        for seed in range(args.first_seed, args.first_seed + args.brands):
+            folder = (args.root / f"seed_{seed}").resolve()
+            prepared = prepare(folder, seed, args.days)
+            seconds = rebudget(folder, source)
+            row = {**score(folder), "prepare_seconds": prepared, "budget_seconds": round(seconds, 1)}
+            rows.append(row)
+            print(source, json.dumps(row), flush=True)
+        results[source] = {"summary": summarise(rows), "brands": rows}
+        print(source, json.dumps(results[source]["summary"]), flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""What the media-mix model reads, from the pipeline's tables: spend per day and campaign, the day's outcome (new
+customers' value), and the share of demand the shop could serve that day (stock-outs lose orders whatever is spent)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+LINE = ["platform", "campaign_id"]
+STOCK_OUT_RUN_DAYS = 5       # a variant that sells nothing for 5 days running, where it would expect ≥ 3 units, is out
+STOCK_OUT_EXPECTED_UNITS = 3.0
+
+
+def spend_matrix(performance: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
+    """Day × (platform, campaign_id) spend in the reporting currency, from one attribution model's rows of
+    channel_performance (spend is the same under every model)."""
+    paid = performance[performance["platform"].notna() & performance["campaign_id"].notna()]
+    if "default_model" in paid and paid["default_model"].any():
+        paid = paid[paid["default_model"].fillna(False).astype(bool)]
+    else:
+        paid = paid[paid["model"] == paid["model"].iloc[0]] if len(paid) else paid
+    table = paid.pivot_table(index="day", columns=LINE, values="spend", aggfunc="sum").reindex(days).fillna(0.0)
+    table.index = days
+    return table.loc[:, table.sum() > 0]
+
+
+def daily_outcome(orders: pd.DataFrame, days: pd.DatetimeIndex, objective: str, ltv_by_channel: dict[str, float], ltv_share: float) -> pd.Series:
+    """Per day, the value of new customers' first orders: net sales (revenue), contribution margin (profit), or
+    margin plus ρ × the predicted LTV margin of a new customer from the order's acquisition channel (profit_ltv)."""
+    first = orders[orders["is_first_order"].fillna(False).astype(bool) & ~orders["cancelled"].fillna(False).astype(bool)]
+    if objective == "revenue":
+        value = first["net_sales"]
+    else:
+        value = _settled_margin(first)
+        if objective == "profit_ltv":
+            value = value + ltv_share * first["acquisition_channel"].map(ltv_by_channel).fillna(0.0)
+    day = pd.to_datetime(first["order_date"])
+    return value.fillna(0.0).groupby(day).sum().reindex(days, fill_value=0.0).rename("outcome")
+
+
+def _settled_margin(orders: pd.DataFrame) -> pd.Series:
+    """Contribution margin with the shipping label of an order not shipped yet counted at the window's mean label
+    cost: the latest days' labels are not printed yet, and their margin would otherwise look too good."""
+    shipped = orders["packages"].fillna(0) > 0
+    typical = float(orders.loc[shipped, "label_cost"].mean()) if shipped.any() else 0.0
+    return orders["contribution_margin"] - np.where(shipped, 0.0, typical - orders["label_cost"].fillna(0.0))
+
+
+def in_stock_share(order_lines: pd.DataFrame, inventory: pd.DataFrame, days: pd.DatetimeIndex) -> pd.Series:
+    """Per day, the share of unit demand whose variant was in stock. A day with an inventory snapshot reads it
+    (available ≤ 0 is out); other days infer it from sales: a variant that usually sells well and sells nothing for
+    5 days running was out. Variants are weighted by their units over the window."""
+    lines = order_lines.dropna(subset=["variant_key"])
+    units = lines.assign(day=pd.to_datetime(lines["order_date"])).pivot_table(index="day", columns="variant_key", values="quantity",
+                                                                               aggfunc="sum").reindex(days).fillna(0.0)
+    if units.empty or units.to_numpy().sum() <= 0:
+        return pd.Series(1.0, index=days, name="in_stock")
+    rate = units.mean()
+    run = units.rolling(STOCK_OUT_RUN_DAYS, center=True, min_periods=1).sum()
+    out = (run <= 0) & (rate * STOCK_OUT_RUN_DAYS >= STOCK_OUT_EXPECTED_UNITS)
+    if len(inventory):
+        snap = inventory.dropna(subset=["variant_key"]).assign(day=lambda f: pd.to_datetime(f["snapshot_date"]))
+        snap = snap.pivot_table(index="day", columns="variant_key", values="available", aggfunc="sum")
+        snap = snap.reindex(index=[d for d in days if d in snap.index], columns=[c for c in units.columns if c in snap.columns])
+        if len(snap) and len(snap.columns):
+            out.loc[snap.index, snap.columns] = (snap <= 0).to_numpy() & snap.notna().to_numpy() | (out.loc[snap.index, snap.columns].to_numpy() & snap.isna().to_numpy())
+    weight = units.sum().to_numpy() / units.to_numpy().sum()
+    return pd.Series(1.0 - out.to_numpy(dtype=float) @ weight, index=days, name="in_stock")
