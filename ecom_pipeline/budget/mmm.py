@@ -60,7 +60,8 @@ class MediaMix:
     outcome: np.ndarray
     spend: np.ndarray
     sigma: float
-    calibrated: list[str] = field(default_factory=list)
+    calibrated: list[tuple[str, str]] = field(default_factory=list)   # lines a lift test measured
+    tests: list[str] = field(default_factory=list)
     holdout: dict = field(default_factory=dict)
 
     @property
@@ -195,9 +196,10 @@ def _fit(spend: pd.DataFrame, outcome: pd.Series, lift_tests, controls, seed: in
         sigma = max(float(np.sqrt(np.sum((y - predict(z)) ** 2) / dof)), 1e-4)
     result = least_squares(residuals, z, args=(sigma,), method="trf", x_scale="jac", max_nfev=400)
     z, jac = result.x, result.jac
-    draws = _draws(z, jac, len(y), seed)
+    draws = _draws(z, jac, len(y), _autocorrelation_inflation(y - predict(z)), seed)
     return MediaMix(lines, days, spend_scale, outcome_scale, z, draws, predict(z) * outcome_scale, y_raw, raw, sigma * outcome_scale,
-                    calibrated=[t.name or f"{t.line[0]} {t.line[1]}" for t in lift_tests if t.line in lines])
+                    calibrated=sorted({t.line for t in lift_tests if t.line in lines}),
+                    tests=[t.name or f"{t.line[0]} {t.line[1]}" for t in lift_tests if t.line in lines])
 
 
 def _effective_parameters(jac: np.ndarray, n_data: int) -> float:
@@ -207,9 +209,19 @@ def _effective_parameters(jac: np.ndarray, n_data: int) -> float:
     return float(np.trace(np.linalg.solve(hessian + 1e-9 * np.eye(len(hessian)), data.T @ data)))
 
 
-def _draws(z: np.ndarray, jac: np.ndarray, n_data: int, seed: int) -> np.ndarray:
-    """Laplace draws: N(ẑ, (JᵀJ)⁻¹) with Student-t tails (σ itself is estimated)."""
-    hessian = jac.T @ jac + 1e-9 * np.eye(len(z))
+def _autocorrelation_inflation(residuals: np.ndarray) -> float:
+    """(1 + ρ) / (1 − ρ) for the residuals' lag-1 autocorrelation ρ ≥ 0: days that err together carry less news
+    than independent ones, and a posterior that ignored it would be too sure."""
+    rho = float(np.corrcoef(residuals[:-1], residuals[1:])[0, 1]) if len(residuals) > 3 and residuals.std() > 0 else 0.0
+    rho = float(np.clip(rho, 0.0, 0.9))
+    return (1 + rho) / (1 - rho)
+
+
+def _draws(z: np.ndarray, jac: np.ndarray, n_data: int, inflation: float, seed: int) -> np.ndarray:
+    """Laplace draws: N(ẑ, H⁻¹) with the data's share of the Gauss–Newton Hessian H = JᵀJ divided by the
+    autocorrelation inflation, and Student-t tails (σ itself is estimated)."""
+    data, prior = jac[:n_data], jac[n_data:]
+    hessian = data.T @ data / inflation + prior.T @ prior + 1e-9 * np.eye(len(z))
     covariance = np.linalg.inv(hessian)
     covariance = (covariance + covariance.T) / 2
     rng = np.random.default_rng(seed)
@@ -295,14 +307,13 @@ def draws_table(model: MediaMix, names: dict[tuple[str, str], str]) -> pd.DataFr
     """The posterior as rows: one per draw and campaign, with the fit's facts each curve needs downstream."""
     p = model.curve_parameters()
     cv = model.spend_cv()
-    calibrated = set(model.calibrated)
     rows = []
     for c, line in enumerate(model.lines):
         rows.append(pd.DataFrame({
             "draw": np.arange(len(model.draws)), "platform": line[0], "campaign_id": line[1], "campaign_name": names.get(line, line[1]),
             "beta": p["beta"][:, c], "half_saturation": p["K"][:, c], "shape": p["kappa"][:, c], "adstock_decay": p["theta"][:, c],
             "spend_cv": cv[c], "max_daily_spend": float(model.spend[c].max()), "mean_daily_spend": float(model.spend_scale[c]),
-            "calibrated": (names.get(line, line[1]) in calibrated) or (f"{line[0]} {line[1]}" in calibrated),
+            "calibrated": line in model.calibrated,
             "r2": model.r2, "days": len(model.days),
         }))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()

@@ -6,9 +6,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ecom_pipeline.budget.inventory import primary_locations
+
 LINE = ["platform", "campaign_id"]
 STOCK_OUT_RUN_DAYS = 5       # a variant that sells nothing for 5 days running, where it would expect ≥ 3 units, is out
 STOCK_OUT_EXPECTED_UNITS = 3.0
+
+
+def model_inputs(performance: pd.DataFrame, orders: pd.DataFrame, order_lines: pd.DataFrame, inventory: pd.DataFrame, days: pd.DatetimeIndex,
+                 objective: str, ltv_by_channel: dict[str, float], ltv_share: float) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """(spend, outcome, controls) over the days since paid spend began within `days`."""
+    spend = spend_matrix(performance, days)
+    if spend.to_numpy().sum() > 0:
+        spend = spend.loc[spend.index >= spend.index[spend.sum(axis=1) > 0].min()]
+    outcome = daily_outcome(orders, spend.index, objective, ltv_by_channel, ltv_share)
+    return spend, outcome, in_stock_share(order_lines, inventory, spend.index).to_frame()
 
 
 def spend_matrix(performance: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
@@ -47,9 +59,9 @@ def _settled_margin(orders: pd.DataFrame) -> pd.Series:
 
 
 def in_stock_share(order_lines: pd.DataFrame, inventory: pd.DataFrame, days: pd.DatetimeIndex) -> pd.Series:
-    """Per day, the share of unit demand whose variant was in stock. A day with an inventory snapshot reads it
-    (available ≤ 0 is out); other days infer it from sales: a variant that usually sells well and sells nothing for
-    5 days running was out. Variants are weighted by their units over the window."""
+    """Per day, the share of unit demand whose variant was in stock. A variant is out on a day when the inventory
+    snapshot of the location that ships online orders says so (available ≤ 0), or when it usually sells well and
+    sold nothing for 5 days running (days without a snapshot). Variants are weighted by their units over the window."""
     lines = order_lines.dropna(subset=["variant_key"])
     units = lines.assign(day=pd.to_datetime(lines["order_date"])).pivot_table(index="day", columns="variant_key", values="quantity",
                                                                                aggfunc="sum").reindex(days).fillna(0.0)
@@ -58,11 +70,12 @@ def in_stock_share(order_lines: pd.DataFrame, inventory: pd.DataFrame, days: pd.
     rate = units.mean()
     run = units.rolling(STOCK_OUT_RUN_DAYS, center=True, min_periods=1).sum()
     out = (run <= 0) & (rate * STOCK_OUT_RUN_DAYS >= STOCK_OUT_EXPECTED_UNITS)
-    if len(inventory):
-        snap = inventory.dropna(subset=["variant_key"]).assign(day=lambda f: pd.to_datetime(f["snapshot_date"]))
+    locations = primary_locations(inventory)
+    stock = inventory[inventory["location"].isin(locations)] if locations else inventory
+    if len(stock):
+        snap = stock.dropna(subset=["variant_key"]).assign(day=lambda f: pd.to_datetime(f["snapshot_date"]))
         snap = snap.pivot_table(index="day", columns="variant_key", values="available", aggfunc="sum")
-        snap = snap.reindex(index=[d for d in days if d in snap.index], columns=[c for c in units.columns if c in snap.columns])
-        if len(snap) and len(snap.columns):
-            out.loc[snap.index, snap.columns] = (snap <= 0).to_numpy() & snap.notna().to_numpy() | (out.loc[snap.index, snap.columns].to_numpy() & snap.isna().to_numpy())
+        snap = snap.reindex(index=days, columns=units.columns)
+        out = out | (snap <= 0).fillna(False)
     weight = units.sum().to_numpy() / units.to_numpy().sum()
     return pd.Series(1.0 - out.to_numpy(dtype=float) @ weight, index=days, name="in_stock")

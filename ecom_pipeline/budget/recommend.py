@@ -90,8 +90,7 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
         lower, upper = (1 - config.bound_pct) * mean28, (1 + config.bound_pct) * mean28
         bound_note = ""
         if curve is not None and posterior is not None and not curve.identifiable:
-            lower = upper = mean28  # its spend barely varied and no test measured it: the data cannot move it
-            bound_note = "unidentifiable"
+            bound_note = "unidentifiable"  # its spend barely varied and no test measured it: held (pinned below)
         elif curve is not None:
             limit = curve.spend_limit if curve.identifiable else curve.max_spend
             if limit < upper:
@@ -119,12 +118,16 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
     fitted = [curves[(p, c)] or _flat(row, posterior) for (p, c), row in zip(zip(table["platform"], table["campaign_id"]), table.to_dict("records"))]
     lower, upper, current = table["lower"].to_numpy(), table["upper"].to_numpy(), table["current_daily_spend"].to_numpy()
     budget = (config.budget / config.horizon_days) if config.budget is not None else float(current.sum())
+    mean28 = table["mean_daily_spend_28d"].to_numpy()
+    hold = mean28 * budget / mean28.sum() if mean28.sum() > 0 else current
+    pinned = (table["upper_set_by"] == "unidentifiable").to_numpy()
+    lower, upper = lower.copy(), upper.copy()
+    lower[pinned] = upper[pinned] = np.clip(hold, (1 - config.bound_pct) * mean28, (1 + config.bound_pct) * mean28)[pinned]
+    table["lower"], table["upper"] = lower, upper
     if config.mode == "fixed" and not (lower.sum() <= budget <= upper.sum()):
         warnings.append(f"the bounds cannot sum to the budget: {budget:,.2f}/day is outside [{lower.sum():,.2f}, {upper.sum():,.2f}]; "
                         f"the nearest feasible budget is used")
     target = config.target_marginal_return if config.mode == "flexible" else 0.0
-    mean28 = table["mean_daily_spend_28d"].to_numpy()
-    hold = mean28 * budget / mean28.sum() if mean28.sum() > 0 else current
     best = allocate(fitted, lower, upper, budget, config.mode, config.target_marginal_return, starts=[hold, current])
     # Holding: each line's 28-day mean scaled to the budget, inside its bounds: what the plan is judged against.
     base = _feasible_start(hold, lower, upper, best.budget, config.mode) if config.mode == "fixed" else np.clip(current, lower, upper)

@@ -148,18 +148,17 @@ def build_value_assets() -> list[AssetsDefinition]:
         days = pd.date_range(as_of - pd.Timedelta(days=settings.history_days - 1), as_of)
         day_names = [d.date().isoformat() for d in days]
         performance = read_table(pipeline, "channel_performance", CHANNEL_PERFORMANCE, day_names)
-        spend = mmm_inputs.spend_matrix(performance, days)
-        spend = spend.loc[spend.index >= spend.index[spend.sum(axis=1) > 0].min()] if spend.to_numpy().sum() > 0 else spend
+        catalog = read_table(pipeline, "raw_shopify_products", PRODUCTS)
+        spend, outcome, controls = mmm_inputs.model_inputs(
+            performance, read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, day_names),
+            with_variants(read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, day_names), catalog),
+            read_table(pipeline, "raw_shopify_inventory", INVENTORY_LEVELS, day_names), days, settings.objective,
+            _ltv_by_channel(pipeline, as_of), settings.ltv_share)
         if spend.shape[1] == 0 or len(spend) < 28:
             raise Failure(description=f"the media-mix model needs at least 28 days of paid spend before {as_of.date()}; it has {len(spend)} "
                                       f"days and {spend.shape[1]} campaigns. Land more ad exports, or set curve_source: attribution.")
-        orders = read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, day_names)
-        outcome = mmm_inputs.daily_outcome(orders, spend.index, settings.objective, _ltv_by_channel(pipeline, as_of), settings.ltv_share)
-        catalog = read_table(pipeline, "raw_shopify_products", PRODUCTS)
-        lines = with_variants(read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, day_names), catalog)
-        stock = mmm_inputs.in_stock_share(lines, read_table(pipeline, "raw_shopify_inventory", INVENTORY_LEVELS, day_names), spend.index)
         started = time.perf_counter()
-        model = mmm.fit(spend, outcome, controls=stock.to_frame(), seed=settings.seed)
+        model = mmm.fit(spend, outcome, controls=controls, seed=settings.seed)
         seconds = time.perf_counter() - started
         names = performance.dropna(subset=["campaign_id"]).drop_duplicates(["platform", "campaign_id"]).set_index(["platform", "campaign_id"])["campaign_name"].to_dict()
         draws = conform(mmm.draws_table(model, names).assign(as_of=as_of, objective=settings.objective), MEDIA_MIX_MODEL)
@@ -170,7 +169,7 @@ def build_value_assets() -> list[AssetsDefinition]:
             "as_of": str(as_of.date()), "dagster/row_count": len(draws), "objective": settings.objective, "days": len(spend),
             "campaigns": spend.shape[1], "posterior_draws": int(draws["draw"].nunique()), "r2": round(model.r2, 3),
             "holdout_r2": round(model.holdout.get("r2", float("nan")), 3), "holdout_mape": round(model.holdout.get("mape", float("nan")), 3),
-            "residual_sd": round(model.sigma, 2), "fit_seconds": round(seconds, 2), "calibrated_by": ", ".join(model.calibrated) or "no lift test",
+            "residual_sd": round(model.sigma, 2), "fit_seconds": round(seconds, 2), "calibrated_by": ", ".join(model.tests) or "no lift test",
             "unidentifiable": ", ".join(n for n, cv in by_line["spend_cv"].items() if cv < mmm.FLAT_SPEND_CV) or "none",
             "posterior_medians": markdown(by_line.reset_index()),
             "fit": MetadataValue.md(f"![fit](data:image/png;base64,{report.fit_chart(fit_rows, model.holdout)})"),
