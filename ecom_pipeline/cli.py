@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--start", type=date.fromisoformat, default=None, help="first simulated day (default 2025-06-01)")
     gen.add_argument("--cast", choices=CASTS, default="default",
                      help="the campaigns' true response: the demo's fixed cast, or drawn per seed (which campaign pays best differs)")
+    gen.add_argument("--lift-tests", type=int, default=0,
+                     help="run this many 28-day holdouts on the campaigns whose spend moved least, and write their readouts")
 
     run = commands.add_parser("run", help="ingest the landing folder and materialize every asset for every day present")
     run.add_argument("--landing", type=Path, default=None, help=f"landing folder (default DATA_DIR/landing or ${LANDING_DIR_ENV})")
@@ -164,7 +166,8 @@ def _generate(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     days = args.days or (90 if args.scale == "demo" else 365)
-    truth = generate(args.out, days=days, seed=args.seed, scale=args.scale, start=args.start or DEFAULT_START, cast=args.cast)
+    truth = generate(args.out, days=days, seed=args.seed, scale=args.scale, start=args.start or DEFAULT_START, cast=args.cast,
+                     lift_tests=args.lift_tests)
     rows = truth["exported_rows"]
     print(f"wrote {truth['files']} export files for {days} days into {args.out} in {time.monotonic() - started:.1f} s: "
           f"{rows['orders']:,} orders, {rows['touchpoints']:,} touchpoints, ground truth in {args.out / 'ground_truth.json'}")

@@ -227,6 +227,42 @@ FX_RATES = TableSpec(
     description="Dated exchange rates: units of the reporting (shop) currency per unit of `currency` on `date`.",
 )
 
+LIFT_TESTS = TableSpec(
+    name="lift_tests",
+    columns={"end_date": "date", "start_date": "date", "platform": "string", "campaign": "string", "test_type": "string",
+             "incremental_conversions": "float", "standard_error": "float", "spend": "float", "test_name": "string", **LINEAGE},
+    partition_column="end_date",
+    key=("end_date", "platform", "campaign", "start_date", "test_type"),
+    description="Lift-test readouts (conversion lift, geo holdout, on/off): the conversions a campaign's spend caused over "
+    "[start_date, end_date] with its standard error, and the spend in the test; dated by the day the test ended.",
+)
+
+EXPERIMENT_READOUTS = TableSpec(
+    name="experiment_readouts",
+    columns={"as_of": "date", "test_name": "string", "platform": "string", "campaign_id": "string", "campaign_name": "string",
+             "matched": "bool", "test_type": "string", "start_date": "date", "end_date": "date", "days": "int", "spend": "float",
+             "incremental_conversions": "float", "standard_error": "float", "p5": "float", "p95": "float", "p_positive": "float",
+             "incremental_roas": "float", "incremental_poas": "float", "platform_conversions": "float", "platform_over_claim": "float"},
+    partition_column="",
+    key=("test_name", "platform", "campaign_id", "start_date"),
+    description="Each landed lift test read as a posterior (flat prior): incremental conversions with their 90 % interval "
+    "and P(positive), the incremental ROAS (net sales) and POAS (contribution margin) per dollar of the test's spend, and "
+    "what the platform claimed for the same campaign and days (over-claim = claimed / incremental).",
+)
+
+EXPERIMENT_PLAN = TableSpec(
+    name="experiment_plan",
+    columns={"as_of": "date", "platform": "string", "campaign_id": "string", "campaign_name": "string", "design": "string", "days": "int",
+             "daily_spend": "float", "marginal_return_mean": "float", "width_now": "float", "width_after": "float", "cost": "float",
+             "value": "float", "net_value": "float", "run_first": "bool"},
+    partition_column="",
+    key=("platform", "campaign_id", "design"),
+    description="The tests that would narrow the media-mix model most where it matters: per campaign and design (a "
+    "holdout, or alternating ±50 % spend weeks), the width of the 90 % interval of its marginal return now and expected "
+    "after, the test's cost in expected profit, its value of information over the next 91 days of budget decisions, "
+    "and the one to run first.",
+)
+
 QUARANTINE = TableSpec(
     name="quarantine",
     columns={
@@ -427,6 +463,7 @@ MEDIA_MIX_MODEL = TableSpec(
         "as_of": "date", "objective": "string", "draw": "int", "platform": "string", "campaign_id": "string", "campaign_name": "string",
         "beta": "float", "half_saturation": "float", "shape": "float", "adstock_decay": "float", "spend_cv": "float",
         "max_daily_spend": "float", "mean_daily_spend": "float", "calibrated": "bool", "r2": "float", "days": "int",
+        "residual_sd": "float",
     },
     partition_column="",
     key=("draw", "platform", "campaign_id"),
@@ -472,10 +509,10 @@ BUDGET_RECOMMENDATIONS = TableSpec(
     "reason, in a sentence.",
 )
 
-TABLES = {spec.name: spec for spec in (AD_PERFORMANCE, ORDERS, ORDER_LINES, PRODUCTS, INVENTORY_LEVELS, SHIPMENTS, TOUCHPOINTS, FX_RATES, QUARANTINE,
+TABLES = {spec.name: spec for spec in (AD_PERFORMANCE, ORDERS, ORDER_LINES, PRODUCTS, INVENTORY_LEVELS, SHIPMENTS, TOUCHPOINTS, FX_RATES, LIFT_TESTS, QUARANTINE,
                                        INGEST_LOG, AD_PERFORMANCE_UNIFIED, ORDERS_ENRICHED, CUSTOMER_JOURNEYS, CONVERSION_PATHS, DAILY_SUMMARY,
                                        ATTRIBUTION_CREDITS, CHANNEL_PERFORMANCE, CUSTOMER_LTV, CHANNEL_LTV, MEDIA_MIX_MODEL,
-                                       MEDIA_MIX_FIT, RESPONSE_CURVES, BUDGET_RECOMMENDATIONS)}
+                                       MEDIA_MIX_FIT, RESPONSE_CURVES, BUDGET_RECOMMENDATIONS, EXPERIMENT_READOUTS, EXPERIMENT_PLAN)}
 
 
 def conform(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:

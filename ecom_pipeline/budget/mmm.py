@@ -314,7 +314,7 @@ def draws_table(model: MediaMix, names: dict[tuple[str, str], str]) -> pd.DataFr
             "beta": p["beta"][:, c], "half_saturation": p["K"][:, c], "shape": p["kappa"][:, c], "adstock_decay": p["theta"][:, c],
             "spend_cv": cv[c], "max_daily_spend": float(model.spend[c].max()), "mean_daily_spend": float(model.spend_scale[c]),
             "calibrated": line in model.calibrated,
-            "r2": model.r2, "days": len(model.days),
+            "r2": model.r2, "days": len(model.days), "residual_sd": model.sigma,
         }))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 

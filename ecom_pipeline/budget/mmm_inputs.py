@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ecom_pipeline.budget.experiments import match_line
 from ecom_pipeline.budget.inventory import primary_locations
+from ecom_pipeline.budget.mmm import LiftTest
 
 LINE = ["platform", "campaign_id"]
 STOCK_OUT_RUN_DAYS = 5       # a variant that sells nothing for 5 days running, where it would expect ≥ 3 units, is out
@@ -21,6 +23,34 @@ def model_inputs(performance: pd.DataFrame, orders: pd.DataFrame, order_lines: p
         spend = spend.loc[spend.index >= spend.index[spend.sum(axis=1) > 0].min()]
     outcome = daily_outcome(orders, spend.index, objective, ltv_by_channel, ltv_share)
     return spend, outcome, in_stock_share(order_lines, inventory, spend.index).to_frame()
+
+
+def value_per_order(orders: pd.DataFrame, days: pd.DatetimeIndex, objective: str, ltv_by_channel: dict[str, float], ltv_share: float) -> pd.Series:
+    """Per day, the model's outcome per new customer's first order: what one incremental conversion is worth."""
+    first = _first_orders(orders)
+    count = pd.to_datetime(first["order_date"]).value_counts().reindex(days, fill_value=0)
+    return (daily_outcome(orders, days, objective, ltv_by_channel, ltv_share) / count.where(count > 0)).rename("value_per_order")
+
+
+def lift_measurements(tests: pd.DataFrame, names: dict[tuple[str, str], str], per_order: pd.Series, days: pd.DatetimeIndex
+                      ) -> tuple[list[LiftTest], list[str]]:
+    """The landed lift tests in the model's outcome units (incremental conversions × the outcome per first order over
+    the test's days), and a sentence for each test that cannot be used (no such campaign, outside the window)."""
+    lines = {line: {"campaign_name": name} for line, name in names.items()}
+    measured, skipped = [], []
+    for test in tests.to_dict("records"):
+        label = test["test_name"] if not pd.isna(test["test_name"]) else f"{test['campaign']} {test['test_type']}"
+        line = match_line(test, lines)
+        window = pd.date_range(test["start_date"], test["end_date"]).intersection(days)
+        if line is None:
+            skipped.append(f"lift test {label!r}: no paid campaign is called {test['campaign']!r}{' on ' + test['platform'] if not pd.isna(test['platform']) else ''}")
+        elif len(window) == 0:
+            skipped.append(f"lift test {label!r}: its days are outside the model's window ({days[0].date()} … {days[-1].date()})")
+        else:
+            scale = float(per_order.reindex(window).mean())
+            measured.append(LiftTest(line, window[0], window[-1], float(test["incremental_conversions"]) * scale,
+                                     float(test["standard_error"]) * scale, str(label)))
+    return measured, skipped
 
 
 def spend_matrix(performance: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
@@ -39,7 +69,7 @@ def spend_matrix(performance: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFr
 def daily_outcome(orders: pd.DataFrame, days: pd.DatetimeIndex, objective: str, ltv_by_channel: dict[str, float], ltv_share: float) -> pd.Series:
     """Per day, the value of new customers' first orders: net sales (revenue), contribution margin (profit), or
     margin plus ρ × the predicted LTV margin of a new customer from the order's acquisition channel (profit_ltv)."""
-    first = orders[orders["is_first_order"].fillna(False).astype(bool) & ~orders["cancelled"].fillna(False).astype(bool)]
+    first = _first_orders(orders)
     if objective == "revenue":
         value = first["net_sales"]
     else:
@@ -48,6 +78,10 @@ def daily_outcome(orders: pd.DataFrame, days: pd.DatetimeIndex, objective: str, 
             value = value + ltv_share * first["acquisition_channel"].map(ltv_by_channel).fillna(0.0)
     day = pd.to_datetime(first["order_date"])
     return value.fillna(0.0).groupby(day).sum().reindex(days, fill_value=0.0).rename("outcome")
+
+
+def _first_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    return orders[orders["is_first_order"].fillna(False).astype(bool) & ~orders["cancelled"].fillna(False).astype(bool)]
 
 
 def _settled_margin(orders: pd.DataFrame) -> pd.Series:

@@ -51,6 +51,7 @@ RAW_ASSETS = {
     "raw_shipments": ("shipments", "shipments", "3PL shipment exports (ShipStation's Shipments export or Orders grid)"),
     "raw_touchpoints": ("touchpoints", "touchpoints", "pixel / GA4 web events"),
     "raw_fx_rates": ("fx_rates", "fx_rates", "dated exchange-rate tables"),
+    "raw_lift_tests": ("lift_tests", "lift_tests", "lift-test readouts (conversion lift, geo holdout, on/off)"),
 }
 # Event-grain tables stay in the lake (Parquet): raw touchpoints, and the credits of every order × touch × model
 # (~30 rows per order, 10M a year, which a SQL insert would spend minutes on). The warehouse gets the rest.

@@ -24,7 +24,7 @@ from pydantic import Field
 from ecom_pipeline import lake
 from ecom_pipeline.attribution.credits import DEFAULT_MODEL, MODELS
 from ecom_pipeline.attribution.performance import platform_channel_names
-from ecom_pipeline.budget import mmm, mmm_inputs, report
+from ecom_pipeline.budget import experiments, mmm, mmm_inputs, report
 from ecom_pipeline.budget.inventory import campaign_cover, campaign_products, product_cover, product_of, with_variants
 from ecom_pipeline.budget.recommend import BudgetConfig, outcome_panel, recommend
 from ecom_pipeline.budget.response import fit_response
@@ -38,13 +38,14 @@ from ecom_pipeline.ltv.customers import margin_ratio, predict, rfm_summary
 from ecom_pipeline.ltv.models import fit_bgnbd, fit_gamma_gamma
 from ecom_pipeline.schemas import (
     AD_PERFORMANCE_UNIFIED, ATTRIBUTION_CREDITS, BUDGET_RECOMMENDATIONS, CHANNEL_LTV, CHANNEL_PERFORMANCE, CUSTOMER_LTV,
-    INVENTORY_LEVELS, MEDIA_MIX_FIT, MEDIA_MIX_MODEL, ORDER_LINES, ORDERS_ENRICHED, PRODUCTS, RESPONSE_CURVES, TableSpec, conform,
+    EXPERIMENT_PLAN, EXPERIMENT_READOUTS, INVENTORY_LEVELS, LIFT_TESTS, MEDIA_MIX_FIT, MEDIA_MIX_MODEL, ORDER_LINES, ORDERS_ENRICHED, PRODUCTS, RESPONSE_CURVES, TableSpec, conform,
 )
 
 # What LTV and cohorts read of every order ever enriched (a year's history reads in a fraction of the time).
 VALUE_COLUMNS = ["order_id", "customer_key", "created_timestamp", "order_date", "cancelled", "net_sales", "contribution_margin", "acquisition_channel"]
 VALUE_TABLES = {"customer_ltv": CUSTOMER_LTV, "channel_ltv": CHANNEL_LTV, "media_mix_model": MEDIA_MIX_MODEL, "media_mix_fit": MEDIA_MIX_FIT,
-                "response_curves": RESPONSE_CURVES, "budget_recommendations": BUDGET_RECOMMENDATIONS}
+                "response_curves": RESPONSE_CURVES, "budget_recommendations": BUDGET_RECOMMENDATIONS,
+                "experiment_readouts": EXPERIMENT_READOUTS, "experiment_plan": EXPERIMENT_PLAN}
 CURVE_SOURCES = ("media_mix", "attribution")
 TOP_LINES = 5
 
@@ -138,7 +139,8 @@ def build_value_assets() -> list[AssetsDefinition]:
     @multi_asset(
         outs={"media_mix_model": AssetOut(kinds={"pandas", "parquet", "scipy"}, description=MEDIA_MIX_MODEL.description, **_options(MEDIA_MIX_MODEL, "budget")),
               "media_mix_fit": AssetOut(kinds={"pandas", "parquet"}, description=MEDIA_MIX_FIT.description, **_options(MEDIA_MIX_FIT, "budget"))},
-        deps=["channel_performance", "orders_enriched", "customer_ltv", "raw_shopify_inventory", "raw_shopify_order_lines", "raw_shopify_products"],
+        deps=["channel_performance", "orders_enriched", "customer_ltv", "raw_shopify_inventory", "raw_shopify_order_lines", "raw_shopify_products",
+              "raw_lift_tests"],
         name="media_mix",
     )
     def media_mix(context: AssetExecutionContext, config: BudgetSettings, pipeline: PipelineSettings):
@@ -149,18 +151,22 @@ def build_value_assets() -> list[AssetsDefinition]:
         day_names = [d.date().isoformat() for d in days]
         performance = read_table(pipeline, "channel_performance", CHANNEL_PERFORMANCE, day_names)
         catalog = read_table(pipeline, "raw_shopify_products", PRODUCTS)
+        orders = read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, day_names)
+        ltv_by_channel = _ltv_by_channel(pipeline, as_of)
         spend, outcome, controls = mmm_inputs.model_inputs(
-            performance, read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, day_names),
-            with_variants(read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, day_names), catalog),
-            read_table(pipeline, "raw_shopify_inventory", INVENTORY_LEVELS, day_names), days, settings.objective,
-            _ltv_by_channel(pipeline, as_of), settings.ltv_share)
+            performance, orders, with_variants(read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, day_names), catalog),
+            read_table(pipeline, "raw_shopify_inventory", INVENTORY_LEVELS, day_names), days, settings.objective, ltv_by_channel, settings.ltv_share)
         if spend.shape[1] == 0 or len(spend) < 28:
             raise Failure(description=f"the media-mix model needs at least 28 days of paid spend before {as_of.date()}; it has {len(spend)} "
                                       f"days and {spend.shape[1]} campaigns. Land more ad exports, or set curve_source: attribution.")
+        names = _campaign_names(performance)
+        per_order = mmm_inputs.value_per_order(orders, spend.index, settings.objective, ltv_by_channel, settings.ltv_share)
+        tests, skipped = mmm_inputs.lift_measurements(read_table(pipeline, "raw_lift_tests", LIFT_TESTS), names, per_order, spend.index)
+        for sentence in skipped:
+            context.log.warning(sentence)
         started = time.perf_counter()
-        model = mmm.fit(spend, outcome, controls=controls, seed=settings.seed)
+        model = mmm.fit(spend, outcome, lift_tests=tests, controls=controls, seed=settings.seed)
         seconds = time.perf_counter() - started
-        names = performance.dropna(subset=["campaign_id"]).drop_duplicates(["platform", "campaign_id"]).set_index(["platform", "campaign_id"])["campaign_name"].to_dict()
         draws = conform(mmm.draws_table(model, names).assign(as_of=as_of, objective=settings.objective), MEDIA_MIX_MODEL)
         fit_rows = conform(mmm.fit_table(model, names).assign(as_of=as_of), MEDIA_MIX_FIT)
         by_line = draws.groupby("campaign_name").agg(spend_cv=("spend_cv", "first"), beta_p50=("beta", "median"), K_p50=("half_saturation", "median"),
@@ -225,6 +231,46 @@ def build_value_assets() -> list[AssetsDefinition]:
             "top_moves": markdown(top[["campaign_name", "current_daily_spend", "recommended_daily_spend", "reason"]].round(2)),
         })
 
+    @asset(kinds={"pandas", "parquet", "scipy"}, deps=["raw_lift_tests", "channel_performance", "orders_enriched"], description=EXPERIMENT_READOUTS.description,
+           **_options(EXPERIMENT_READOUTS, "experiments"))
+    def experiment_readouts(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
+        as_of = as_of_day(context, pipeline)
+        tests = read_table(pipeline, "raw_lift_tests", LIFT_TESTS)
+        tests = tests[tests["end_date"] <= as_of]
+        days = [d.date().isoformat() for d in pd.date_range(tests["start_date"].min(), as_of)] if len(tests) else []
+        performance = read_table(pipeline, "channel_performance", CHANNEL_PERFORMANCE, days)
+        orders = read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, days)
+        index = pd.DatetimeIndex(pd.to_datetime(days))
+        lines = {line: {"campaign_name": name} for line, name in _campaign_names(performance).items()}
+        table = experiments.readouts(tests, lines, performance, mmm_inputs.value_per_order(orders, index, "profit", {}, 0.0),
+                                     mmm_inputs.value_per_order(orders, index, "revenue", {}, 0.0)) if len(tests) else pd.DataFrame()
+        out = conform(table.assign(as_of=as_of) if len(table) else table, EXPERIMENT_READOUTS)
+        for row in out[~out["matched"].fillna(True).astype(bool)].to_dict("records"):
+            context.log.warning(f"lift test {row['test_name']!r}: no paid campaign matches {row['campaign_name']!r}")
+        context.add_output_metadata({"as_of": str(as_of.date()), "dagster/row_count": len(out), "preview": preview(out, EXPERIMENT_READOUTS)})
+        return out
+
+    @asset(kinds={"pandas", "parquet", "scipy"}, deps=["media_mix_model", "budget_recommendations"], description=EXPERIMENT_PLAN.description,
+           **_options(EXPERIMENT_PLAN, "experiments"))
+    def experiment_plan(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
+        draws = _snapshot(pipeline, "media_mix_model", MEDIA_MIX_MODEL)
+        recommendations = _snapshot(pipeline, "budget_recommendations", BUDGET_RECOMMENDATIONS)
+        as_of = as_of_day(context, pipeline)
+        if draws.empty or recommendations.empty:
+            context.add_output_metadata({"as_of": str(as_of.date()), "dagster/row_count": 0, "plan": "no media-mix model or budget yet"})
+            return EXPERIMENT_PLAN.empty()
+        current = dict(zip(zip(recommendations["platform"], recommendations["campaign_id"]), recommendations["current_daily_spend"]))
+        days = [d.date().isoformat() for d in pd.date_range(as_of - pd.Timedelta(days=27), as_of)]
+        orders = read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, days)
+        per_order = float(mmm_inputs.value_per_order(orders, pd.DatetimeIndex(pd.to_datetime(days)), str(draws["objective"].iloc[0]), {}, 0.0).mean())
+        table = experiments.plan(draws, current, float(_read_summary(pipeline).get("lambda") or 1.0), float(draws["residual_sd"].iloc[0]), per_order)
+        out = conform(table.assign(as_of=as_of), EXPERIMENT_PLAN)
+        first = out[out["run_first"].fillna(False).astype(bool)]
+        context.add_output_metadata({"as_of": str(as_of.date()), "dagster/row_count": len(out),
+                                     "run_first": (f"{first['design'].iloc[0]} on {first['campaign_name'].iloc[0]}" if len(first) else "no test is worth its cost now"),
+                                     "plan": markdown(out[["campaign_name", "design", "width_now", "width_after", "cost", "value", "net_value"]].head(8).round(3))})
+        return out
+
     @asset(kinds={"html", "matplotlib"}, deps=["budget_recommendations", "response_curves", "media_mix_fit", "channel_ltv", "channel_performance"], group_name="budget",
            description="A self-contained HTML report (charts inline) of the budget recommendation: current vs recommended spend per "
            "campaign and channel, response curves with the current and recommended points, the attribution models compared, LTV "
@@ -258,7 +304,7 @@ def build_value_assets() -> list[AssetsDefinition]:
             "response_curves": MetadataValue.md(f"![curves](data:image/png;base64,{charts['curves']})"),
         })
 
-    return [customer_ltv, channel_ltv, media_mix, budget, budget_report]
+    return [customer_ltv, channel_ltv, media_mix, budget, experiment_readouts, experiment_plan, budget_report]
 
 
 def _settings(config: BudgetSettings) -> BudgetConfig:
@@ -271,6 +317,11 @@ def _settings(config: BudgetSettings) -> BudgetConfig:
         return config.core()
     except ValueError as error:
         raise Failure(description=f"budget config: {error}") from error
+
+
+def _campaign_names(performance: pd.DataFrame) -> dict[tuple[str, str], str]:
+    paid = performance.dropna(subset=["campaign_id"]).drop_duplicates(["platform", "campaign_id"], keep="last")
+    return paid.set_index(["platform", "campaign_id"])["campaign_name"].to_dict()
 
 
 def _ltv_by_channel(pipeline: PipelineSettings, as_of: pd.Timestamp) -> dict[str, float]:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ecom_pipeline.sample.brand import SCALES, Brand, simulate
+from ecom_pipeline.sample.lift import run_lift_tests
 from ecom_pipeline.sample.writers import write_exports
 
 DEFAULT_START = date(2025, 6, 1)
@@ -18,17 +19,20 @@ __all__ = ["DEFAULT_START", "SCALES", "Brand", "generate", "simulate"]
 
 
 def generate(out: Path, days: int = 90, seed: int = 7, scale: str = "demo", start: date = DEFAULT_START, progress: bool = True,
-             cast: str = "default") -> dict:
-    """Simulate the brand (its campaigns' truth fixed, or drawn per seed with `cast="random"`), write its exports into
-    `out` and `ground_truth.json` beside them; returns the truth."""
+             cast: str = "default", lift_tests: int = 0) -> dict:
+    """Simulate the brand (its campaigns' truth fixed, or drawn per seed with `cast="random"`), run `lift_tests`
+    holdouts on its least-varied campaigns, write its exports into `out` and `ground_truth.json` beside them; returns
+    the truth."""
     if days < 1:
         raise ValueError("days must be at least 1")
     brand = simulate(days=days, seed=seed, start=start, scale=scale, progress=progress, cast=cast)
+    brand.lift_tests = run_lift_tests(brand, lift_tests, np.random.default_rng([seed, 7]))
     counts, files, faults = write_exports(brand, Path(out), progress=progress)
     truth = dict(brand.truth)
     truth["exported_rows"] = counts
     truth["files"] = len(files)
     truth["planted_faults"] = faults
+    truth["lift_tests"] = [test["_truth"] | {"start": test["Start date"], "end": test["End date"]} for test in brand.lift_tests]
     orders = order_truth(brand)
     orders.to_csv(Path(out) / "ground_truth_orders.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     truth["orders_truth_file"] = "ground_truth_orders.csv.gz"

@@ -48,6 +48,7 @@ class Brand:
     ad_daily: pd.DataFrame
     events: pd.DataFrame
     truth: dict = field(default_factory=dict)
+    lift_tests: list[dict] = field(default_factory=list)  # readouts of the holdouts it ran (sample.lift)
 
     @property
     def dates(self) -> pd.DatetimeIndex:

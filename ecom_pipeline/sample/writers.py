@@ -56,7 +56,7 @@ def write_exports(brand: Brand, out: Path, progress: bool = True) -> tuple[dict[
     """Write every export into `out`; returns (rows written per canonical table, file names, planted faults)."""
     out.mkdir(parents=True, exist_ok=True)
     writer = _Writer(brand, out)
-    steps = [writer.meta, writer.google, writer.tiktok, writer.orders, writer.products, writer.inventory, writer.shipments, writer.events, writer.fx_rates]
+    steps = [writer.meta, writer.google, writer.tiktok, writer.orders, writer.products, writer.inventory, writer.shipments, writer.events, writer.fx_rates, writer.lift_tests]
     for step in tqdm(steps, desc="writing exports", unit="family", disable=not progress):
         step()
     return writer.counts, writer.files, writer.faults
@@ -430,6 +430,17 @@ class _Writer:
                 for i in range(days) for k, (code, base) in enumerate((("EUR", 1.09), ("GBP", 1.27)))]
         name = f"fx_rates_{self.dates[0]:%Y-%m-%d}_{self.dates[-1]:%Y-%m-%d}.csv"
         self._save(name, self._csv(rows, ["date", "currency", "rate"]).encode("utf-8"), self._exported_at(days - 1), "fx_rates", len(rows))
+
+    def lift_tests(self) -> None:
+        """The readouts of the lift tests the brand ran, in one file the growth team keeps (written only if any ran)."""
+        if not self.b.lift_tests:
+            return
+        header = [k for k in self.b.lift_tests[0] if not k.startswith("_")]
+        rows = [[test[k] for k in header] for test in self.b.lift_tests]
+        last = max(pd.Timestamp(t["End date"]) for t in self.b.lift_tests)
+        day = (last - pd.Timestamp(self.b.start)).days
+        self._save(f"lift_test_results_{last:%Y-%m-%d}.csv", self._csv(rows, header).encode("utf-8"), self._exported_at(min(day + 1, len(self.dates) - 1)),
+                   "lift_tests", len(rows))
 
     # ---------------------------------------------------------------- pixel
     def events(self) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from ecom_pipeline.sources import (
     fx_rates,
     google_ads,
+    lift_tests,
     meta_ads,
     shipments,
     shopify_inventory,
@@ -28,7 +29,7 @@ from ecom_pipeline.sources.common import FileRejected, ParseResult, Problem, dec
 # Detection order matters only where signatures could overlap; each module's FAMILY names the tables it fills
 # (WooCommerce orders are a layout of the store-orders family, beside Shopify's).
 MODULES = (meta_ads, google_ads, tiktok_ads, shopify_orders, woocommerce_orders, shopify_products, shopify_inventory, shipments,
-           touchpoints, fx_rates)
+           touchpoints, fx_rates, lift_tests)
 LOCAL_TIME_MODULES = (touchpoints, woocommerce_orders)  # dated in the shop's time zone: their files carry no offset
 # Raised whenever parsing changes what an export's tables hold (2: real layouts, issue 12; 3: a snapshot without a
 # date in its name is the day before its export). Exports registered by an older version are parsed again from their
@@ -46,6 +47,7 @@ FAMILY_TABLES = {
     "shipments": ("shipments",),
     "touchpoints": ("touchpoints",),
     "fx_rates": ("fx_rates",),
+    "lift_tests": ("lift_tests",),
 }
 
 __all__ = ["MODULES", "PARSER_VERSION", "FAMILY_TABLES", "FileRejected", "ParseResult", "Problem", "detect", "parse_bytes", "parse_file"]

@@ -141,6 +141,11 @@ SUITES: dict[str, list[Rule]] = {
         Rule("rate_positive", "row", "rate", "the exchange rate is not positive",
              lambda e, c: e.ExpectColumnValuesToBeBetween(column="rate", min_value=0, strict_min=True)),
     ],
+    "lift_tests": [
+        columns_match("lift_tests"), unique_key("lift_tests"), not_in_future("end_date"),
+        Rule("standard_error_positive", "row", "standard_error", "the standard error is not positive",
+             lambda e, c: e.ExpectColumnValuesToBeBetween(column="standard_error", min_value=0, strict_min=True)),
+    ],
     "touchpoints": [
         columns_match("touchpoints"), unique_key("touchpoints"),
         not_in_future("event_timestamp_day"), inside_data_window("event_timestamp_day"), non_negative("revenue"),
