@@ -140,25 +140,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--brands", type=int, default=20)
     parser.add_argument("--first-seed", type=int, default=1001)
+    parser.add_argument("--seeds", type=int, nargs="*", default=None, help="these seeds only (their rows replace earlier ones in --out)")
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--sources", nargs="+", default=["media_mix"], choices=["media_mix", "attribution"])
     parser.add_argument("--root", type=Path, default=HERE / ".brands")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "budget_truth.json")
     args = parser.parse_args(argv)
-    results = {}
-    for source in args.sources:
-        rows = []
-        for seed in range(args.first_seed, args.first_seed + args.brands):
-            folder = (args.root / f"seed_{seed}").resolve()
-            prepared = prepare(folder, seed, args.days)
+    seeds = args.seeds or list(range(args.first_seed, args.first_seed + args.brands))
+    results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    for seed in seeds:
+        folder = (args.root / f"seed_{seed}").resolve()
+        prepared = prepare(folder, seed, args.days)
+        for source in args.sources:
             seconds = rebudget(folder, source)
             row = {**score(folder), "prepare_seconds": prepared, "budget_seconds": round(seconds, 1)}
-            rows.append(row)
+            rows = [r for r in results.get(source, {}).get("brands", []) if r["seed"] != seed] + [row]
+            results[source] = {"summary": summarise(rows), "brands": sorted(rows, key=lambda r: r["seed"])}
             print(source, json.dumps(row), flush=True)
-        results[source] = {"summary": summarise(rows), "brands": rows}
-        print(source, json.dumps(results[source]["summary"]), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1))
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(results, indent=1))
+    for source, result in results.items():
+        print(source, json.dumps(result["summary"]), flush=True)
     return 0
 
 

@@ -200,7 +200,7 @@ def _run(args: argparse.Namespace) -> int:
         from ecom_pipeline.sample import generate
 
         print(f"landing folder is empty: generating the sample brand into {settings.landing_dir}")
-        generate(settings.landing_dir)
+        generate(settings.landing_dir, lift_tests=1)  # one holdout, so the demo shows a calibrated campaign and a readout
     started = time.monotonic()
     warm_up = _warm_up()
     outcomes, stale_days = register_landed(registry)

@@ -477,13 +477,13 @@ MEDIA_MIX_FIT = TableSpec(
     name="media_mix_fit",
     columns={
         "as_of": "date", "day": "date", "platform": "string", "campaign_id": "string", "campaign_name": "string", "spend": "float",
-        "contribution": "float", "partial_outcome": "float", "outcome": "float", "fitted": "float",
+        "contribution": "float", "partial_outcome": "float", "outcome": "float", "fitted": "float", "holdout_forecast": "float",
     },
     partition_column="",
     key=("day", "platform", "campaign_id"),
     description="The media-mix model's fit, per day and campaign: spend, the campaign's fitted contribution, and the "
     "observed point behind its curve (the day's outcome less the baseline and the other campaigns' contributions), beside "
-    "the day's outcome and the model's fit.",
+    "the day's outcome, the model's fit, and (for the last 14 days) the forecast of a fit that never saw them.",
 )
 
 BUDGET_RECOMMENDATIONS = TableSpec(

@@ -335,13 +335,16 @@ def curves_from_draws(draws: pd.DataFrame) -> dict[tuple[str, str], PosteriorCur
 
 def fit_table(model: MediaMix, names: dict[tuple[str, str], str]) -> pd.DataFrame:
     """Per day and campaign: spend, the campaign's fitted contribution, and the observed points behind its curve (the
-    outcome less the baseline and every other campaign's contribution), beside the day's outcome and fit."""
+    outcome less the baseline and every other campaign's contribution), beside the day's outcome, its fit and the
+    held-out forecast of the last days."""
     contributions = model.contributions()
+    forecast = pd.Series(model.holdout.get("forecast", []), index=pd.DatetimeIndex(model.holdout.get("days_list", [])), dtype=float)
+    forecast = forecast.reindex(model.days).to_numpy()
     rows = []
     for c, line in enumerate(model.lines):
         rows.append(pd.DataFrame({
             "day": model.days, "platform": line[0], "campaign_id": line[1], "campaign_name": names.get(line, line[1]),
             "spend": model.spend[c], "contribution": contributions[c], "partial_outcome": model.outcome - (model.fitted - contributions[c]),
-            "outcome": model.outcome, "fitted": model.fitted,
+            "outcome": model.outcome, "fitted": model.fitted, "holdout_forecast": forecast,
         }))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()

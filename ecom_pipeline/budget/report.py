@@ -85,17 +85,21 @@ def curves_chart(curves: pd.DataFrame, recommendations: pd.DataFrame, draws: pd.
     return png(figure)
 
 
-def fit_chart(fit: pd.DataFrame, holdout: dict) -> str:
+def fit_chart(fit: pd.DataFrame) -> str:
     """The media-mix model's daily fit against the observed outcome, and its forecast of the last days from a fit
     that never saw them."""
     plt = _pyplot()
     daily = fit.drop_duplicates("day").sort_values("day")
+    days = pd.to_datetime(daily["day"])
     figure, axis = plt.subplots(figsize=(9, 3))
-    axis.plot(pd.to_datetime(daily["day"]), daily["outcome"], color="#9aa5b1", linewidth=1, label="observed")
-    axis.plot(pd.to_datetime(daily["day"]), daily["fitted"], color="#2f6fdf", linewidth=1.2, label="fitted")
-    if holdout.get("forecast"):
-        axis.plot(pd.to_datetime(holdout["days_list"]), holdout["forecast"], color="#d9480f", linewidth=1.4,
-                  label=f"forecast of the last {holdout['days']} days, fitted without them (R² {holdout['r2']:.2f})")
+    axis.plot(days, daily["outcome"], color="#9aa5b1", linewidth=1, label="observed")
+    axis.plot(days, daily["fitted"], color="#2f6fdf", linewidth=1.2, label="fitted")
+    held = daily["holdout_forecast"].notna()
+    if held.any():
+        actual, forecast = daily.loc[held, "outcome"], daily.loc[held, "holdout_forecast"]
+        total = float(((actual - actual.mean()) ** 2).sum())
+        r2 = 1 - float(((actual - forecast) ** 2).sum()) / total if total > 0 else 0.0
+        axis.plot(days[held], forecast, color="#d9480f", linewidth=1.4, label=f"forecast of the last {int(held.sum())} days by a fit that never saw them (R² {r2:.2f})")
     axis.legend(fontsize=7, frameon=False)
     axis.tick_params(labelsize=7)
     axis.set_title("Media-mix model: the day's new-customer outcome", fontsize=9)
@@ -144,8 +148,30 @@ def _table(frame: pd.DataFrame) -> str:
     return shown.to_html(index=False, float_format=lambda v: f"{v:,.2f}", border=0, classes="t", escape=True)
 
 
+def evidence(draws: pd.DataFrame | None, readouts: pd.DataFrame, plan: pd.DataFrame, fit_picture: str | None) -> str:
+    """What the curves rest on: the model's fit (and its forecast of days it never saw), which campaigns a lift test
+    calibrates and which the data cannot tell, each test's readout, and the tests worth running next."""
+    if draws is None or draws.empty:
+        return "<p>The curves are fitted on attributed margin (curve_source: attribution): correlational, kept to compare.</p>"
+    lines = draws.drop_duplicates(["platform", "campaign_id"])
+    calibrated = ", ".join(html.escape(n) for n in lines.loc[lines["calibrated"].fillna(False).astype(bool), "campaign_name"]) or "none yet"
+    blind = ", ".join(html.escape(n) for n in lines.loc[~lines["calibrated"].fillna(False).astype(bool) & (lines["spend_cv"] < 0.15), "campaign_name"])
+    parts = [f'<img alt="media-mix fit" src="data:image/png;base64,{fit_picture}">' if fit_picture else "",
+             f"<p>R² of the daily fit {float(lines['r2'].iloc[0]):.2f} over {int(lines['days'].iloc[0])} days. Calibrated by a lift test: "
+             f"<b>{calibrated}</b>.{' Spend barely varied and no test measured it, so the model holds: <b>' + blind + '</b>.' if blind else ''}</p>"]
+    if len(readouts):
+        shown = readouts[["test_name", "campaign_name", "test_type", "start_date", "end_date", "spend", "incremental_conversions", "p5", "p95",
+                          "p_positive", "incremental_poas", "platform_conversions", "platform_over_claim"]].copy()
+        shown["start_date"], shown["end_date"] = shown["start_date"].dt.date, shown["end_date"].dt.date
+        parts.append("<h3>Lift tests</h3>" + _table(shown))
+    if len(plan):
+        shown = plan[["campaign_name", "design", "days", "width_now", "width_after", "cost", "value", "net_value", "run_first"]].head(8)
+        parts.append("<h3>Tests worth running (width: the 90 % interval of the marginal return, now and expected after)</h3>" + _table(shown))
+    return "\n".join(parts)
+
+
 def render(recommendations: pd.DataFrame, curves: pd.DataFrame, performance: pd.DataFrame, cohort_curves: pd.DataFrame,
-           ltv: pd.DataFrame, summary: dict, charts: dict[str, str]) -> str:
+           ltv: pd.DataFrame, summary: dict, charts: dict[str, str], evidence_html: str = "") -> str:
     """The whole report as one HTML string."""
     as_of = summary.get("as_of", "")
     lines = recommendations[["campaign_name", "platform", "channel", "current_daily_spend", "recommended_daily_spend", "change_pct", "marginal_return", "reason"]].copy()
@@ -161,16 +187,17 @@ def render(recommendations: pd.DataFrame, curves: pd.DataFrame, performance: pd.
 h2{{font-size:1.1rem;margin-top:2rem}} table.t{{border-collapse:collapse;font-size:.8rem}} table.t td,table.t th{{padding:.25rem .5rem;border-bottom:1px solid #eee;text-align:right}}
 table.t td:last-child{{text-align:left}} .kpi{{display:inline-block;margin-right:2rem}} .kpi b{{font-size:1.2rem;display:block}} img{{max-width:100%}}</style></head>
 <body><h1>Budget recommendation — as of {html.escape(str(as_of))}</h1>
-<p>Objective: <b>{html.escape(summary.get('objective', ''))}</b> under the <b>{html.escape(summary.get('model', ''))}</b> attribution model,
+<p>Objective: <b>{html.escape(summary.get('objective', ''))}</b>, curves from the <b>{'media-mix model' if summary.get('curve_source') == 'media_mix' else html.escape(summary.get('model', '')) + ' attribution'}</b>,
 {html.escape(summary.get('mode', ''))} budget of {summary.get('budget_per_day', 0):,.2f} per day for the next {summary.get('horizon_days', 7)} days.</p>
 <div><span class="kpi">expected change over the period<b>{summary.get('expected_change_per_period', 0):,.2f}</b></span>
-<span class="kpi">bootstrap p5 / p50 / p95<b>{summary.get('change_p5', 0):,.0f} / {summary.get('change_p50', 0):,.0f} / {summary.get('change_p95', 0):,.0f}</b></span>
+<span class="kpi">{'posterior' if summary.get('curve_source') == 'media_mix' else 'bootstrap'} p5 / p50 / p95 against holding<b>{summary.get('change_p5', 0):,.0f} / {summary.get('change_p50', 0):,.0f} / {summary.get('change_p95', 0):,.0f}</b></span>
 <span class="kpi">P(profit improves)<b>{p_text}</b></span></div>
 <h2>Warnings</h2><ul>{warnings}</ul>
 <h2>Per campaign</h2>{_table(lines)}
 <img alt="spend per campaign" src="data:image/png;base64,{charts['campaigns']}">
 <h2>Per channel</h2><img alt="spend per channel" src="data:image/png;base64,{charts['channels']}">
 <h2>Response curves</h2><img alt="response curves" src="data:image/png;base64,{charts['curves']}">
+<h2>What the curves rest on</h2>{evidence_html}
 <h2>Guardrails that fired</h2>{_table(fired) if len(fired) else '<p>none: every campaign has enough stock.</p>'}
 <h2>Attribution models compared</h2><img alt="models compared" src="data:image/png;base64,{charts['models']}">
 <h2>LTV by acquisition channel</h2><img alt="LTV curves" src="data:image/png;base64,{charts['ltv']}">

@@ -178,7 +178,7 @@ def build_value_assets() -> list[AssetsDefinition]:
             "residual_sd": round(model.sigma, 2), "fit_seconds": round(seconds, 2), "calibrated_by": ", ".join(model.tests) or "no lift test",
             "unidentifiable": ", ".join(n for n, cv in by_line["spend_cv"].items() if cv < mmm.FLAT_SPEND_CV) or "none",
             "posterior_medians": markdown(by_line.reset_index()),
-            "fit": MetadataValue.md(f"![fit](data:image/png;base64,{report.fit_chart(fit_rows, model.holdout)})"),
+            "fit": MetadataValue.md(f"![fit](data:image/png;base64,{report.fit_chart(fit_rows)})"),
         })
         yield Output(fit_rows, output_name="media_mix_fit", metadata={"as_of": str(as_of.date()), "dagster/row_count": len(fit_rows),
                                                                       "preview": preview(fit_rows, MEDIA_MIX_FIT)})
@@ -271,7 +271,8 @@ def build_value_assets() -> list[AssetsDefinition]:
                                      "plan": markdown(out[["campaign_name", "design", "width_now", "width_after", "cost", "value", "net_value"]].head(8).round(3))})
         return out
 
-    @asset(kinds={"html", "matplotlib"}, deps=["budget_recommendations", "response_curves", "media_mix_fit", "channel_ltv", "channel_performance"], group_name="budget",
+    @asset(kinds={"html", "matplotlib"}, deps=["budget_recommendations", "response_curves", "media_mix_fit", "experiment_readouts", "experiment_plan",
+                                                "channel_ltv", "channel_performance"], group_name="budget",
            description="A self-contained HTML report (charts inline) of the budget recommendation: current vs recommended spend per "
            "campaign and channel, response curves with the current and recommended points, the attribution models compared, LTV "
            "curves per channel and the guardrails that fired. Written to `<data>/reports/budget_report.html` (and a dated copy).")
@@ -290,9 +291,12 @@ def build_value_assets() -> list[AssetsDefinition]:
         performance = read_table(pipeline, "channel_performance", CHANNEL_PERFORMANCE, days)
         cohorts = cohort_curves(read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, columns=VALUE_COLUMNS), as_of)
         summary = _read_summary(pipeline)
+        draws, fit = _posterior_pictures(pipeline, summary)
         charts = {"campaigns": report.spend_chart(recommendations, "campaign_name"), "channels": report.spend_chart(recommendations, "channel"),
-                  "curves": report.curves_chart(curves, recommendations, *_posterior_pictures(pipeline, summary)), "models": report.models_chart(performance), "ltv": report.ltv_chart(cohorts)}
-        text = report.render(recommendations, curves, performance, cohorts, ltv, summary, charts)
+                  "curves": report.curves_chart(curves, recommendations, draws, fit), "models": report.models_chart(performance), "ltv": report.ltv_chart(cohorts)}
+        evidence = report.evidence(draws, _snapshot(pipeline, "experiment_readouts", EXPERIMENT_READOUTS), _snapshot(pipeline, "experiment_plan", EXPERIMENT_PLAN),
+                                   report.fit_chart(fit) if fit is not None and len(fit) else None)
+        text = report.render(recommendations, curves, performance, cohorts, ltv, summary, charts, evidence)
         dated = folder / f"budget_report_{as_of.date()}.html"
         for path in (dated, latest):
             tmp = path.with_suffix(".tmp")

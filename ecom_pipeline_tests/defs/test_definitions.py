@@ -17,7 +17,7 @@ def test_definitions_load_and_every_asset_is_described(settings):
     for key in keys:
         node = graph.get(key)
         assert node.description and len(node.description) > 40, key
-        assert node.group_name in {"ingest", "warehouse", "validation", "marts", "attribution", "ltv", "budget"}, key
+        assert node.group_name in {"ingest", "warehouse", "validation", "marts", "attribution", "ltv", "budget", "experiments"}, key
         assert node.kinds, key
     assert graph.get(AssetKey("raw_touchpoints")).partitions_def is not None
     assert {s.name for s in defs.schedules} == {"daily_ingest_schedule"}
