@@ -115,7 +115,7 @@ def score(folder: Path) -> dict:
     true_change = gain * HORIZON
     low, high = float(table["period_change_p5"].iloc[0]), float(table["period_change_p95"].iloc[0])
     moved = bool(np.abs(recommended - hold).max() > 0.005 * max(budget / len(lines), 1.0))
-    best_line = max(truth["campaigns"], key=lambda c: TrueCurve(c, margin).marginal(np.mean([v for v in mean28])))
+    best_line = truth["campaigns"][[by_line[line] for line in lines].index(by_line[lines[int(np.argmax([c.marginal(x) for c, x in zip(true, mean28)]))]])]
     return {
         "seed": truth["seed"], "campaigns": len(lines), "guardrails": int(guarded.sum()), "budget_per_day": round(budget, 2),
         "gain_per_day": round(gain, 2), "oracle_gain_per_day": round(best, 2),

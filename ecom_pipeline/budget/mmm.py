@@ -29,6 +29,7 @@ PRIORS = {"log_response_at_mean": (0.0, 1.0), "log_half_saturation": (np.log(1.2
 BASELINE_PRIOR_SD = {"intercept": 2.0, "trend": 0.5, "weekday": 0.3, "control": 2.0}
 DRAWS = 400
 HOLDOUT_DAYS = 14
+MIN_DAYS = 28  # fewer days of paid spend than this and the model is not fitted: the budget holds
 FLAT_SPEND_CV = 0.15
 
 

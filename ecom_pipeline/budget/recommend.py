@@ -78,19 +78,22 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
     names = panel.drop_duplicates(LINE).set_index(LINE)[["campaign_name", "channel"]]
     cover = cover.set_index(LINE) if len(cover) else pd.DataFrame(columns=["days_of_cover", "limiting_product", "out_of_stock"])
     lines, curves, warnings = [], {}, []
+    if posterior is not None and not posterior:
+        warnings.append("the media-mix model is not fitted yet (fewer than 28 days of paid spend): every campaign is held at its 28-day mean")
     for key, frame in series.items():
         recent = frame["spend"].iloc[-28:]
         if recent.sum() <= 0:
             continue
         curve, error = _curve(key, frame, posterior)
-        if curve is None:
+        if curve is None and posterior is None:
             warnings.append(f"{key[0]} {key[1]}: no response curve ({error}); kept at current spend")
         current = float(frame["spend"].iloc[-config.horizon_days:].mean())
         mean28 = float(recent.mean())
         lower, upper = (1 - config.bound_pct) * mean28, (1 + config.bound_pct) * mean28
         bound_note = ""
-        if curve is not None and posterior is not None and not curve.identifiable:
-            bound_note = "unidentifiable"  # its spend barely varied and no test measured it: held (pinned below)
+        if posterior is not None and (curve is None or not curve.identifiable):
+            # no model yet, or its spend barely varied and no test measured it: held (pinned below)
+            bound_note = "unidentifiable" if curve is not None else "no model"
         elif curve is not None:
             limit = curve.spend_limit if curve.identifiable else curve.max_spend
             if limit < upper:
@@ -120,7 +123,7 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
     budget = (config.budget / config.horizon_days) if config.budget is not None else float(current.sum())
     mean28 = table["mean_daily_spend_28d"].to_numpy()
     hold = mean28 * budget / mean28.sum() if mean28.sum() > 0 else current
-    pinned = (table["upper_set_by"] == "unidentifiable").to_numpy()
+    pinned = table["upper_set_by"].isin(["unidentifiable", "no model"]).to_numpy()
     lower, upper = lower.copy(), upper.copy()
     lower[pinned] = upper[pinned] = np.clip(hold, (1 - config.bound_pct) * mean28, (1 + config.bound_pct) * mean28)[pinned]
     table["lower"], table["upper"] = lower, upper
@@ -203,8 +206,8 @@ def _one_draw(curve: PosteriorCurve, d: int) -> PosteriorCurve:
 
 def _flat(row: dict, posterior: dict | None):
     """A line without a curve: no response, pinned at current spend by its bounds."""
-    if posterior:
-        n = len(next(iter(posterior.values())).beta)
+    if posterior is not None:
+        n = len(next(iter(posterior.values())).beta) if posterior else 1
         return PosteriorCurve(np.zeros(n), np.ones(n), np.ones(n), 0.0, row["current_daily_spend"], 0.0, False, 0.0, 0)
     return ResponseCurve("power", (0.0, 1.0), 0.0, 0.0, 0, 0.0, row["current_daily_spend"], False)
 
@@ -248,7 +251,9 @@ def _reason(row: dict, lam: float, config: BudgetConfig, shrink: float, p_improv
     m, pct = row["marginal_return"], f"{config.bound_pct:.0%}"
     at_upper = row["recommended_daily_spend"] >= row["upper"] - 1e-6 * max(1.0, row["upper"])
     binding = "upper" if at_upper and row["upper_set_by"] else row["binding"]
-    if row["upper_set_by"] == "unidentifiable" and not row["guardrail"]:
+    if row["upper_set_by"] == "no model" and not row["guardrail"]:
+        text = "Held at its 28-day mean: the media-mix model is not fitted yet (it needs 28 days of paid spend), so nothing is known to move."
+    elif row["upper_set_by"] == "unidentifiable" and not row["guardrail"]:
         text = (f"Held at its 28-day mean: its spend barely varied (CV {row['spend_cv']:.2f}) and no lift test measured it, so the "
                 f"data cannot tell what more or less would return. A test on it would.")
     elif row["guardrail"] == "paused":

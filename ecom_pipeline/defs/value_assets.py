@@ -156,9 +156,13 @@ def build_value_assets() -> list[AssetsDefinition]:
         spend, outcome, controls = mmm_inputs.model_inputs(
             performance, orders, with_variants(read_table(pipeline, "raw_shopify_order_lines", ORDER_LINES, day_names), catalog),
             read_table(pipeline, "raw_shopify_inventory", INVENTORY_LEVELS, day_names), days, settings.objective, ltv_by_channel, settings.ltv_share)
-        if spend.shape[1] == 0 or len(spend) < 28:
-            raise Failure(description=f"the media-mix model needs at least 28 days of paid spend before {as_of.date()}; it has {len(spend)} "
-                                      f"days and {spend.shape[1]} campaigns. Land more ad exports, or set curve_source: attribution.")
+        if spend.shape[1] == 0 or len(spend) < mmm.MIN_DAYS:
+            why = (f"not fitted: the media-mix model needs {mmm.MIN_DAYS} days of paid spend before {as_of.date()} and has {len(spend)} "
+                   f"days of {spend.shape[1]} campaigns; until then the budget holds every campaign at its 28-day mean")
+            context.log.warning(why)
+            yield Output(MEDIA_MIX_MODEL.empty(), output_name="media_mix_model", metadata={"as_of": str(as_of.date()), "dagster/row_count": 0, "fit": why})
+            yield Output(MEDIA_MIX_FIT.empty(), output_name="media_mix_fit", metadata={"as_of": str(as_of.date()), "dagster/row_count": 0})
+            return
         names = _campaign_names(performance)
         per_order = mmm_inputs.value_per_order(orders, spend.index, settings.objective, ltv_by_channel, settings.ltv_share)
         tests, skipped = mmm_inputs.lift_measurements(read_table(pipeline, "raw_lift_tests", LIFT_TESTS), names, per_order, spend.index)
@@ -338,8 +342,8 @@ def _ltv_by_channel(pipeline: PipelineSettings, as_of: pd.Timestamp) -> dict[str
 def _posterior(pipeline: PipelineSettings, config: BudgetSettings, as_of: pd.Timestamp) -> dict:
     """The media-mix model's curves, refusing a model fitted for another objective or another day."""
     draws = _snapshot(pipeline, "media_mix_model", MEDIA_MIX_MODEL)
-    if draws.empty:
-        raise Failure(description="no media-mix model yet: materialize media_mix_model first (or set curve_source: attribution)")
+    if draws.empty:  # not fitted yet (too few days): every campaign is held
+        return {}
     fitted_for = (str(draws["objective"].iloc[0]), pd.Timestamp(draws["as_of"].iloc[0]))
     if fitted_for != (config.objective, as_of):
         raise Failure(description=f"the media-mix model was fitted for objective {fitted_for[0]} as of {fitted_for[1].date()}, the budget asks for "

@@ -113,3 +113,16 @@ def test_the_budget_never_loses_to_holding_on_brands_with_random_casts(seed):
     assert recommended.sum() == pytest.approx(hold.sum())
     assert profit(recommended) >= profit(hold) - 1e-6, (profit(recommended) - profit(hold), summary["p_improve"])
     assert summary["posterior_draws"] == mmm.DRAWS and summary["change_p5"] <= summary["change_p50"] <= summary["change_p95"]
+
+
+def test_without_a_fitted_model_every_campaign_is_held_at_its_28_day_mean():
+    spend, *_ = world(3, n_lines=3)
+    spend = spend.iloc[:20]
+    panel = spend.stack().rename("spend").reset_index().set_axis(["day", "line", "spend"], axis=1)
+    panel = panel.assign(platform=panel["line"].str[0], campaign_id=panel["line"].str[1], campaign_name=panel["line"].str[1],
+                         channel="meta", outcome=0.0).drop(columns="line")
+    table, _, summary = recommend(panel, pd.DataFrame(), BudgetConfig(), spend.index[-1], posterior={})
+    hold = spend.iloc[-20:].mean().to_numpy() * spend.iloc[-7:].mean().sum() / spend.iloc[-20:].mean().sum()
+    assert np.allclose(table["recommended_daily_spend"], hold) and np.allclose(table["hold_daily_spend"], hold)
+    assert table["reason"].str.startswith("Held at its 28-day mean: the media-mix model is not fitted yet").all()
+    assert pd.isna(summary["p_improve"]) and "not fitted yet" in summary["warnings"][0]
