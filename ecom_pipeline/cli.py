@@ -386,19 +386,29 @@ def print_contents(settings: Settings) -> None:
 
 def print_recommendations(settings: Settings, top: int = 5) -> None:
     """The largest budget moves, as the growth team would read them."""
+    import pandas as pd
+
     from ecom_pipeline import lake
-    from ecom_pipeline.schemas import BUDGET_RECOMMENDATIONS
+    from ecom_pipeline.schemas import BUDGET_RECOMMENDATIONS, EXPERIMENT_PLAN
 
     table = lake.read_snapshot(settings.lake_dir, ["budget_recommendations"], BUDGET_RECOMMENDATIONS)
     if table.empty:
         return
     first = table.iloc[0]
     change = (table["recommended_daily_spend"] - table["current_daily_spend"]).abs()
+    source = "media-mix model" if first["curve_source"] == "media_mix" else f"{first['model']} attribution curves"
+    p_improve = "n/a" if pd.isna(first["p_improve"]) else f"{first['p_improve']:.0%}"
     print()
-    print(f"top budget moves as of {first['as_of']:%Y-%m-%d} ({first['objective']}, {first['model']} attribution; "
-          f"expected change over 7 days p5/p50/p95: {first['period_change_p5']:,.0f} / {first['period_change_p50']:,.0f} / {first['period_change_p95']:,.0f}):")
+    print(f"top budget moves as of {first['as_of']:%Y-%m-%d} ({first['objective']}, {source}; change against holding over 7 days "
+          f"p5/p50/p95: {first['period_change_p5']:,.0f} / {first['period_change_p50']:,.0f} / {first['period_change_p95']:,.0f}, P(improves) {p_improve}):")
     for row in table.loc[change.sort_values(ascending=False).index].head(top).to_dict("records"):
         print(f"  {row['campaign_name'][:28]:<28} {row['platform']:<7} {row['current_daily_spend']:>9,.2f} -> {row['recommended_daily_spend']:>9,.2f} /day  {row['reason']}")
+    plan = lake.read_snapshot(settings.lake_dir, ["experiment_plan"], EXPERIMENT_PLAN)
+    best = plan[plan["run_first"].fillna(False).astype(bool)]
+    if len(best):
+        test = best.iloc[0]
+        print(f"next test to run: {test['design']} on {test['campaign_name']} for {test['days']} days — the 90 % interval of its marginal "
+              f"return from {test['width_now']:.2f} to about {test['width_after']:.2f} wide, worth {test['net_value']:,.0f} net of its cost")
 
 
 if __name__ == "__main__":
