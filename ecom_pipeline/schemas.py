@@ -497,7 +497,7 @@ BUDGET_RECOMMENDATIONS = TableSpec(
         "days_of_cover": "float", "limiting_product": "string", "beyond_observed": "bool", "curve_form": "string",
         "curve_r2": "float", "identifiable": "bool", "reason": "string", "objective": "string", "model": "string",
         "period_change_p5": "float", "period_change_p50": "float", "period_change_p95": "float", "p_improve": "float",
-        "hold_daily_spend": "float", "upper_set_by": "string", "spend_cv": "float", "curve_source": "string",
+        "hold_daily_spend": "float", "upper_set_by": "string", "spend_cv": "float", "curve_source": "string", "calibrated": "bool",
     },
     partition_column="",
     key=("platform", "campaign_id"),

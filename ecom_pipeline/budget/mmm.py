@@ -278,6 +278,7 @@ class PosteriorCurve:
     r2: float
     days: int
     form: str = "hill"
+    calibrated: bool = False   # a lift test measured it
 
     def response_draws(self, daily_spend) -> np.ndarray:
         return hill(np.asarray(daily_spend, dtype=float)[..., None], self.beta, self.K, self.kappa)
@@ -330,7 +331,7 @@ def curves_from_draws(draws: pd.DataFrame) -> dict[tuple[str, str], PosteriorCur
         curves[(platform, campaign)] = PosteriorCurve(
             group["beta"].to_numpy(float), group["half_saturation"].to_numpy(float), group["shape"].to_numpy(float),
             float(group["adstock_decay"].median()), float(first["max_daily_spend"]), float(first["spend_cv"]), identifiable,
-            float(first["r2"]), int(first["days"]))
+            float(first["r2"]), int(first["days"]), calibrated=bool(first["calibrated"]))
     return curves
 
 

@@ -155,8 +155,9 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
     table["binding"] = best.binding
     table["beyond_observed"] = final > table["max_daily_spend_observed"] + 1e-6
     table["recommended_p5"], table["recommended_p95"] = stats.pop("spend_p5"), stats.pop("spend_p95")
-    for column, curve_value in (("curve_form", "form"), ("curve_r2", "r2"), ("identifiable", "identifiable"), ("adstock_theta", "theta"), ("spend_cv", "spend_cv")):
-        table[column] = [getattr(curves[(p, c)], curve_value) if curves[(p, c)] else None for p, c in zip(table["platform"], table["campaign_id"])]
+    for column, curve_value in (("curve_form", "form"), ("curve_r2", "r2"), ("identifiable", "identifiable"), ("adstock_theta", "theta"), ("spend_cv", "spend_cv"),
+                                 ("calibrated", "calibrated")):
+        table[column] = [getattr(curves[(p, c)], curve_value, None) if curves[(p, c)] else None for p, c in zip(table["platform"], table["campaign_id"])]
     table["reason"] = [_reason(row, best.lam, config, shrink, stats["p_improve"], target) for row in table.to_dict("records")]
     gain = float(sum(float(c.response(x) - c.response(b)) for c, x, b in zip(fitted, final, base)) - (np.sum(final - base) if spend_counts else 0.0))
     if config.mode == "fixed" and spend_counts and best.lam < 1.0 and any(b == "interior" for b in best.binding):
@@ -279,6 +280,8 @@ def _reason(row: dict, lam: float, config: BudgetConfig, shrink: float, p_improv
         text = f"Inside its bounds, where an extra dollar returns {m:.2f}, the same as every unconstrained line (λ = {lam:.2f})."
     if row["guardrail"] and row["guardrail"] != "paused" and binding != "upper":
         text += f" Guardrail: {row['guardrail']} ({row['limiting_product']}: {row['days_of_cover']:.0f} days of stock)."
+    if row["calibrated"]:
+        text += " Its curve is calibrated by a lift test."
     if row["identifiable"] is False:
         text += " Its spend barely varied, so its curve's scale is uncertain: kept within the spend observed."
     if row["beyond_observed"]:
