@@ -7,8 +7,9 @@ contribution margin of an ad-driven order:
 
   captured = (profit(recommendation) − profit(hold)) / (profit(oracle) − profit(hold))
 
-hold = each line's 28-day mean scaled to the same budget inside the same bounds; oracle = the best allocation of that
-budget under ±30 % of each 28-day mean and the inventory guardrails. Also: Spearman between the estimated and true
+hold = each line's 28-day mean scaled to the same budget inside the recommendation's bounds; oracle = the best
+allocation of that budget under ±30 % of each 28-day mean and the inventory guardrails (captured is n/a when the
+oracle gains less than 0.1 % of the budget: there is nothing to capture). Also: Spearman between the estimated and true
 marginal return at current spend, and whether the reported 90 % interval of the period's change covers the true one.
 
     .venv/bin/python benchmarks/budget_truth.py --brands 20            # prepare (slow, cached) and score
@@ -102,7 +103,8 @@ def score(folder: Path) -> dict:
     guarded = table["guardrail"].fillna("").isin(GUARDRAILS).to_numpy()
     upper = np.where(guarded, np.minimum(upper, table["upper"].to_numpy(float)), upper)
     lower = np.minimum((1 - BOUND) * mean28, upper)
-    hold = _feasible_start(mean28 * budget / mean28.sum(), lower, upper, budget, "fixed")
+    # holding: the 28-day means scaled to the budget inside the recommendation's own bounds (guardrails, limits)
+    hold = _feasible_start(mean28 * budget / mean28.sum(), table["lower"].to_numpy(float), table["upper"].to_numpy(float), budget, "fixed")
     oracle = allocate(true, lower, upper, budget, "fixed", starts=[hold, recommended]).spend
 
     def profit(plan):
@@ -119,7 +121,7 @@ def score(folder: Path) -> dict:
     return {
         "seed": truth["seed"], "campaigns": len(lines), "guardrails": int(guarded.sum()), "budget_per_day": round(budget, 2),
         "gain_per_day": round(gain, 2), "oracle_gain_per_day": round(best, 2),
-        "captured": round(gain / best, 3) if best > 1.0 else None, "spearman": round(float(spearmanr(estimated, actual)[0]), 3),
+        "captured": round(gain / best, 3) if best > max(1.0, 0.001 * budget) else None, "spearman": round(float(spearmanr(estimated, actual)[0]), 3),
         "moved": moved, "p_improve": None if pd.isna(table["p_improve"].iloc[0]) else round(float(table["p_improve"].iloc[0]), 3),
         "interval": [round(low, 1), round(high, 1)], "true_change": round(true_change, 1),
         "covered": bool(low - 1e-6 <= true_change <= high + 1e-6), "best_campaign": best_line["campaign_name"],
@@ -136,6 +138,29 @@ def summarise(rows: list[dict]) -> dict:
             "total_oracle_gain_per_day": round(float(sum(r["oracle_gain_per_day"] for r in rows)), 2)}
 
 
+def markdown(results: dict) -> str:
+    """The results as the tables RESULTS.md records: one row per brand, then each source's summary."""
+    sources = list(results)
+    lines = ["| seed | truly best campaign | guardrails | " + " | ".join(f"{s}: captured, Spearman, P(improve), 90 % interval covers" for s in sources) + " |",
+             "| ---: | --- | ---: | " + " | ".join("---" for _ in sources) + " |"]
+    by_seed = {s: {r["seed"]: r for r in results[s]["brands"]} for s in sources}
+    for seed in sorted(by_seed[sources[0]]):
+        first = by_seed[sources[0]][seed]
+        cells = []
+        for s in sources:
+            r = by_seed[s].get(seed)
+            cells.append("" if r is None else f"{r['captured']:+.0%}, {r['spearman']:+.2f}, {r['p_improve'] if r['p_improve'] is None else format(r['p_improve'], '.0%')}, "
+                         f"{'yes' if r['covered'] else 'no'}" if r["captured"] is not None else f"n/a (oracle gains {r['oracle_gain_per_day']:.2f}/day)")
+        lines.append(f"| {seed} | {first['best_campaign']} | {first['guardrails']} | " + " | ".join(cells) + " |")
+    lines += ["", "| source | brands | median captured | worst captured | median Spearman | interval covers | true gain / oracle gain (all brands, per day) |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for s in sources:
+        m = results[s]["summary"]
+        lines.append(f"| {s} | {m['brands']} | {m['median_captured']:+.0%} | {m['worst_captured']:+.0%} | {m['median_spearman']:+.2f} | {m['coverage']:.0%} | "
+                     f"{m['total_gain_per_day']:,.0f} / {m['total_oracle_gain_per_day']:,.0f} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--brands", type=int, default=20)
@@ -145,7 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sources", nargs="+", default=["media_mix"], choices=["media_mix", "attribution"])
     parser.add_argument("--root", type=Path, default=HERE / ".brands")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "budget_truth.json")
+    parser.add_argument("--table", action="store_true", help="print the recorded results as Markdown tables and stop")
     args = parser.parse_args(argv)
+    if args.table:
+        print(markdown(json.loads(args.out.read_text())))
+        return 0
     seeds = args.seeds or list(range(args.first_seed, args.first_seed + args.brands))
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     for seed in seeds:

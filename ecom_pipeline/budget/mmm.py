@@ -18,6 +18,8 @@ from scipy.optimize import least_squares
 from scipy.signal import lfilter
 from scipy.special import expit, logit
 
+from ecom_pipeline.budget.response import EXTRAPOLATION_LIMIT, FLAT_SPEND_CV, hill, hill_slope
+
 PER_LINE = ("log_response_at_mean", "log_half_saturation", "log_shape", "logit_decay")
 # Prior (mean, sd) of each campaign's parameters, on the scale the model works in (spend ÷ its mean; outcome ÷ its mean):
 # - response at mean spend: centred on breaking even (the campaign returns its own spend in outcome), a factor e either way;
@@ -30,7 +32,6 @@ BASELINE_PRIOR_SD = {"intercept": 2.0, "trend": 0.5, "weekday": 0.3, "control": 
 DRAWS = 400
 HOLDOUT_DAYS = 14
 MIN_DAYS = 28  # fewer days of paid spend than this and the model is not fitted: the budget holds
-FLAT_SPEND_CV = 0.15
 
 
 @dataclass(frozen=True)
@@ -90,16 +91,6 @@ class MediaMix:
 
     def spend_cv(self) -> np.ndarray:
         return self.spend.std(axis=1) / np.where(self.spend_scale > 0, self.spend_scale, 1.0)
-
-
-def hill(a, beta, k, kappa):
-    a = np.maximum(a, 0.0)
-    return beta * a**kappa / (a**kappa + k**kappa)
-
-
-def hill_slope(a, beta, k, kappa):
-    a = np.maximum(a, 1e-9)
-    return beta * kappa * k**kappa * a ** (kappa - 1) / (a**kappa + k**kappa) ** 2
 
 
 def adstock(x: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -300,9 +291,6 @@ class PosteriorCurve:
     @property
     def spend_limit(self) -> float:
         return EXTRAPOLATION_LIMIT * self.max_spend
-
-
-EXTRAPOLATION_LIMIT = 1.3
 
 
 def draws_table(model: MediaMix, names: dict[tuple[str, str], str]) -> pd.DataFrame:
