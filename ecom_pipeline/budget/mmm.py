@@ -28,7 +28,8 @@ PER_LINE = ("log_response_at_mean", "log_half_saturation", "log_shape", "logit_d
 # - adstock decay: 0.25, logit sd 1 (about 0.05–0.7).
 PRIORS = {"log_response_at_mean": (0.0, 1.0), "log_half_saturation": (np.log(1.2), 0.5), "log_shape": (np.log(1.2), 0.3),
           "logit_decay": (float(logit(0.25)), 1.0)}
-BASELINE_PRIOR_SD = {"intercept": 2.0, "trend": 0.5, "weekday": 0.3, "control": 2.0}
+BASELINE_PRIOR_SD = {"intercept": 2.0, "trend": 0.5, "weekday": 0.3, "control": 2.0, "yearly": 0.3}
+YEAR_DAYS = 365  # a fitting window this long gets yearly seasonality
 DRAWS = 400
 HOLDOUT_DAYS = 14
 MIN_DAYS = 28  # fewer days of paid spend than this and the model is not fitted: the budget holds
@@ -121,7 +122,8 @@ def _natural(z: np.ndarray, n_lines: int, spend_scale: np.ndarray, outcome_scale
 
 def _design(days: pd.DatetimeIndex, controls: pd.DataFrame | None, window: pd.DatetimeIndex | None = None) -> np.ndarray:
     """Baseline columns: intercept, trend (−0.5 … 0.5 over the fitting window), six weekday indicators (Monday is the
-    reference), then each control centred on its mean (e.g. the share of demand in stock)."""
+    reference), each control centred on its mean (e.g. the share of demand in stock), and, once the fitting window
+    holds a year, two yearly Fourier harmonics."""
     n = len(days)
     window = days if window is None else window
     trend = np.asarray((days - window[0]).days, dtype=float) / max(len(window) - 1, 1) - 0.5
@@ -130,10 +132,17 @@ def _design(days: pd.DatetimeIndex, controls: pd.DataFrame | None, window: pd.Da
     if controls is not None and len(controls.columns):
         values = controls.reindex(days).ffill().bfill().fillna(0.0).to_numpy(dtype=float)
         columns.append(values - values.mean(axis=0))
+    if _yearly(window):
+        angle = 2 * np.pi * days.dayofyear.to_numpy(dtype=float) / 365.25
+        columns.append(np.column_stack([f(k * angle) for k in (1, 2) for f in (np.sin, np.cos)]))
     return np.column_stack(columns)
 
 
-def _prior(n_lines: int, spend_share: np.ndarray, n_controls: int) -> tuple[np.ndarray, np.ndarray]:
+def _yearly(window: pd.DatetimeIndex) -> bool:
+    return len(window) >= YEAR_DAYS
+
+
+def _prior(n_lines: int, spend_share: np.ndarray, n_controls: int, yearly: bool) -> tuple[np.ndarray, np.ndarray]:
     """Prior means and sds of the unconstrained parameters. The response prior's centre is each campaign's mean spend
     in outcome units (break-even); the intercept's is what is left of the mean outcome after those."""
     means, sds = [], []
@@ -142,9 +151,10 @@ def _prior(n_lines: int, spend_share: np.ndarray, n_controls: int) -> tuple[np.n
             mean, sd = PRIORS[name]
             means.append(mean + (np.log(max(spend_share[c], 1e-6)) if name == "log_response_at_mean" else 0.0))
             sds.append(sd)
-    means += [max(1.0 - float(spend_share.sum()), 0.1), 0.0, *([0.0] * 6), *([0.0] * n_controls)]
+    seasonal = 4 if yearly else 0
+    means += [max(1.0 - float(spend_share.sum()), 0.1), 0.0, *([0.0] * 6), *([0.0] * n_controls), *([0.0] * seasonal)]
     sds += [BASELINE_PRIOR_SD["intercept"], BASELINE_PRIOR_SD["trend"], *([BASELINE_PRIOR_SD["weekday"]] * 6),
-            *([BASELINE_PRIOR_SD["control"]] * n_controls)]
+            *([BASELINE_PRIOR_SD["control"]] * n_controls), *([BASELINE_PRIOR_SD["yearly"]] * seasonal)]
     return np.array(means), np.array(sds)
 
 
@@ -167,7 +177,8 @@ def _fit(spend: pd.DataFrame, outcome: pd.Series, lift_tests, controls, seed: in
     outcome_scale = float(max(np.mean(y_raw), 1e-9))
     x, y = raw / spend_scale[:, None], y_raw / outcome_scale
     design = _design(days, controls)
-    prior_mean, prior_sd = _prior(len(lines), spend_scale / outcome_scale, design.shape[1] - 8)
+    n_controls = 0 if controls is None else len(controls.columns)
+    prior_mean, prior_sd = _prior(len(lines), spend_scale / outcome_scale, n_controls, _yearly(days))
     tests = _test_terms(lift_tests, lines, days, outcome_scale)
 
     def predict(z):
@@ -243,7 +254,7 @@ def _holdout_score(spend: pd.DataFrame, outcome: pd.Series, lift_tests, controls
     if controls is not None and len(controls.columns):  # centre the controls as the training fit did
         train_values = controls.reindex(days[:-HOLDOUT_DAYS]).ffill().bfill().fillna(0.0).to_numpy(dtype=float)
         all_values = controls.reindex(days).ffill().bfill().fillna(0.0).to_numpy(dtype=float)
-        design[:, 8:] = all_values - train_values.mean(axis=0)
+        design[:, 8 : 8 + len(controls.columns)] = all_values - train_values.mean(axis=0)
     forecast = (_contributions(train.estimate, x).sum(axis=0) + design @ train.estimate[4 * len(train.lines) :]) * train.outcome_scale
     actual = outcome.reindex(spend.index).fillna(0.0).to_numpy(dtype=float)
     tail_forecast, tail_actual = forecast[-HOLDOUT_DAYS:], actual[-HOLDOUT_DAYS:]

@@ -16,9 +16,11 @@ from ecom_pipeline.sample.brand import simulate
 DAYS = 180
 
 
-def world(seed: int, n_lines: int = 6, flat: tuple[int, ...] = ()):
+def world(seed: int, n_lines: int = 6, flat: tuple[int, ...] = (), days: int = DAYS, yearly: float = 0.0):
     """Spend in fortnightly regimes with daily noise (flat lines barely move), and an outcome from the model's own
-    equations with a cast drawn per seed: (spend, outcome, true β, K, κ, θ)."""
+    equations with a cast drawn per seed and a yearly swing of ± `yearly` of the baseline: (spend, outcome, true β,
+    K, κ, θ)."""
+    DAYS = days
     rng = np.random.default_rng(seed)
     days = pd.date_range("2025-01-06", periods=DAYS)
     base = rng.uniform(100, 600, n_lines)
@@ -33,7 +35,8 @@ def world(seed: int, n_lines: int = 6, flat: tuple[int, ...] = ()):
     beta = at_base * (base**kappa + k**kappa) / base**kappa
     a = mmm.adstock(spend, theta)
     weekday = np.array([1.0, 0.97, 0.96, 0.98, 1.04, 1.08, 1.05])[days.dayofweek]
-    mean = 3000 * weekday + mmm.hill(a, beta[:, None], k[:, None], kappa[:, None]).sum(axis=0)
+    season = 1 + yearly * np.sin(2 * np.pi * days.dayofyear.to_numpy() / 365.25)
+    mean = 3000 * weekday * season + mmm.hill(a, beta[:, None], k[:, None], kappa[:, None]).sum(axis=0)
     outcome = mean + rng.normal(0, 0.1 * mean.mean(), DAYS)
     lines = [("meta", f"c{c}") for c in range(n_lines)]
     return pd.DataFrame(spend.T, index=days, columns=lines), pd.Series(outcome, index=days), beta, k, kappa, theta
@@ -53,6 +56,19 @@ def test_the_posterior_ranks_and_covers_the_marginal_returns_of_casts_it_never_s
         rhos.append(spearmanr(draws.mean(axis=1), truth)[0])
     assert covered / total >= 0.75, (covered, total)
     assert np.median(rhos) >= 0.6, rhos
+
+
+def test_a_year_of_history_gets_yearly_seasonality_and_still_ranks_the_campaigns(monkeypatch):
+    spend, outcome, beta, k, kappa, _ = world(5, days=730, yearly=0.25)
+    seasonal = mmm.fit(spend, outcome, holdout=False)
+    monkeypatch.setattr(mmm, "YEAR_DAYS", 10**6)  # the same two years without the yearly terms: the swing is left as noise
+    blind = mmm.fit(spend, outcome, holdout=False)
+    x = spend.to_numpy().mean(axis=0)
+    truth = mmm.hill_slope(x, beta, k, kappa)
+    estimate = np.array([seasonal.marginal(c, x[c]).mean() for c in range(len(x))])
+    assert len(seasonal.estimate) == len(blind.estimate) + 4
+    assert seasonal.r2 > blind.r2 + 0.1 and seasonal.sigma < 0.85 * blind.sigma
+    assert spearmanr(estimate, truth)[0] >= 0.7
 
 
 def test_a_lift_test_pins_a_campaign_whose_spend_never_moved():
