@@ -26,8 +26,12 @@ PER_LINE = ("log_response_at_mean", "log_half_saturation", "log_shape", "logit_d
 # - half-saturation: 1.2× the campaign's mean spend, a factor 1.65 either way;
 # - Hill shape: 1.2, a factor 1.35 either way (0.7–2 covers the shapes campaigns show);
 # - adstock decay: 0.25, logit sd 1 (about 0.05–0.7).
-PRIORS = {"log_response_at_mean": (0.0, 1.0), "log_half_saturation": (np.log(1.2), 0.5), "log_shape": (np.log(1.2), 0.3),
+PRIORS = {"log_response_at_mean": (0.0, 0.7), "log_half_saturation": (np.log(1.2), 0.5), "log_shape": (np.log(1.2), 0.3),
           "logit_decay": (float(logit(0.25)), 1.0)}
+# Partial pooling: the campaigns' responses share a portfolio level (log outcome per dollar at mean spend, prior
+# break-even, sd 1), each campaign a factor e^0.7 either way around it; a brand whose ads all pay little learns so
+# from all of them at once, instead of each weak campaign being pulled toward break-even on its own.
+PORTFOLIO_PRIOR = (0.0, 1.0)
 BASELINE_PRIOR_SD = {"intercept": 2.0, "trend": 0.5, "weekday": 0.3, "control": 2.0, "yearly": 0.3}
 YEAR_DAYS = 365  # a fitting window this long gets yearly seasonality
 DRAWS = 400
@@ -152,9 +156,9 @@ def _prior(n_lines: int, spend_share: np.ndarray, n_controls: int, yearly: bool)
             means.append(mean + (np.log(max(spend_share[c], 1e-6)) if name == "log_response_at_mean" else 0.0))
             sds.append(sd)
     seasonal = 4 if yearly else 0
-    means += [max(1.0 - float(spend_share.sum()), 0.1), 0.0, *([0.0] * 6), *([0.0] * n_controls), *([0.0] * seasonal)]
+    means += [max(1.0 - float(spend_share.sum()), 0.1), 0.0, *([0.0] * 6), *([0.0] * n_controls), *([0.0] * seasonal), PORTFOLIO_PRIOR[0]]
     sds += [BASELINE_PRIOR_SD["intercept"], BASELINE_PRIOR_SD["trend"], *([BASELINE_PRIOR_SD["weekday"]] * 6),
-            *([BASELINE_PRIOR_SD["control"]] * n_controls), *([BASELINE_PRIOR_SD["yearly"]] * seasonal)]
+            *([BASELINE_PRIOR_SD["control"]] * n_controls), *([BASELINE_PRIOR_SD["yearly"]] * seasonal), PORTFOLIO_PRIOR[1]]
     return np.array(means), np.array(sds)
 
 
@@ -181,11 +185,14 @@ def _fit(spend: pd.DataFrame, outcome: pd.Series, lift_tests, controls, seed: in
     prior_mean, prior_sd = _prior(len(lines), spend_scale / outcome_scale, n_controls, _yearly(days))
     tests = _test_terms(lift_tests, lines, days, outcome_scale)
 
+    pooled = np.zeros(len(prior_mean))
+    pooled[0 : 4 * len(lines) : 4] = 1.0  # each campaign's response prior is centred on the portfolio's level (the last parameter)
+
     def predict(z):
-        return _contributions(z, x).sum(axis=0) + design @ z[4 * len(lines) :]
+        return _contributions(z, x).sum(axis=0) + design @ z[4 * len(lines) : -1]
 
     def residuals(z, sigma):
-        parts = [(y - predict(z)) / sigma, (z - prior_mean) / prior_sd]
+        parts = [(y - predict(z)) / sigma, (z - prior_mean - pooled * z[-1]) / prior_sd]
         for c, mask, value, se in tests:
             parts.append(np.array([(_contributions(z, x)[c, mask].sum() - value) / se]))
         return np.concatenate(parts)
@@ -255,7 +262,7 @@ def _holdout_score(spend: pd.DataFrame, outcome: pd.Series, lift_tests, controls
         train_values = controls.reindex(days[:-HOLDOUT_DAYS]).ffill().bfill().fillna(0.0).to_numpy(dtype=float)
         all_values = controls.reindex(days).ffill().bfill().fillna(0.0).to_numpy(dtype=float)
         design[:, 8 : 8 + len(controls.columns)] = all_values - train_values.mean(axis=0)
-    forecast = (_contributions(train.estimate, x).sum(axis=0) + design @ train.estimate[4 * len(train.lines) :]) * train.outcome_scale
+    forecast = (_contributions(train.estimate, x).sum(axis=0) + design @ train.estimate[4 * len(train.lines) : -1]) * train.outcome_scale
     actual = outcome.reindex(spend.index).fillna(0.0).to_numpy(dtype=float)
     tail_forecast, tail_actual = forecast[-HOLDOUT_DAYS:], actual[-HOLDOUT_DAYS:]
     total = float(np.sum((tail_actual - tail_actual.mean()) ** 2))
