@@ -76,6 +76,11 @@ class BudgetSettings(Config):
         return BudgetConfig(**values)
 
 
+def _budget_out(spec: TableSpec, kinds: set[str]) -> AssetOut:
+    """One output of a budget-group multi-asset: its table's description, schema and the lake's IO manager."""
+    return AssetOut(kinds=kinds, description=spec.description, **_options(spec, "budget"))
+
+
 def _options(spec: TableSpec, group: str) -> dict:
     return dict(group_name=group, io_manager_key="lake_io_manager",
                 metadata={"table": spec.name, "dagster/column_schema": column_schema(spec)})
@@ -137,8 +142,8 @@ def build_value_assets() -> list[AssetsDefinition]:
         return out
 
     @multi_asset(
-        outs={"media_mix_model": AssetOut(kinds={"pandas", "parquet", "scipy"}, description=MEDIA_MIX_MODEL.description, **_options(MEDIA_MIX_MODEL, "budget")),
-              "media_mix_fit": AssetOut(kinds={"pandas", "parquet"}, description=MEDIA_MIX_FIT.description, **_options(MEDIA_MIX_FIT, "budget"))},
+        outs={"media_mix_model": _budget_out(MEDIA_MIX_MODEL, {"pandas", "parquet", "scipy"}),
+              "media_mix_fit": _budget_out(MEDIA_MIX_FIT, {"pandas", "parquet"})},
         deps=["channel_performance", "orders_enriched", "customer_ltv", "raw_shopify_inventory", "raw_shopify_order_lines", "raw_shopify_products",
               "raw_lift_tests"],
         name="media_mix",
@@ -188,9 +193,8 @@ def build_value_assets() -> list[AssetsDefinition]:
                                                                       "preview": preview(fit_rows, MEDIA_MIX_FIT)})
 
     @multi_asset(
-        outs={"response_curves": AssetOut(kinds={"pandas", "parquet", "scipy"}, description=RESPONSE_CURVES.description, **_options(RESPONSE_CURVES, "budget")),
-              "budget_recommendations": AssetOut(kinds={"pandas", "parquet", "scipy"}, description=BUDGET_RECOMMENDATIONS.description,
-                                                 **_options(BUDGET_RECOMMENDATIONS, "budget"))},
+        outs={"response_curves": _budget_out(RESPONSE_CURVES, {"pandas", "parquet", "scipy"}),
+              "budget_recommendations": _budget_out(BUDGET_RECOMMENDATIONS, {"pandas", "parquet", "scipy"})},
         deps=["media_mix_model", "channel_performance", "attribution_credits", "customer_ltv", "raw_shopify_inventory", "raw_shopify_order_lines",
               "raw_shopify_products"],
         name="budget",
