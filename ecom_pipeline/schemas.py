@@ -452,7 +452,8 @@ RESPONSE_CURVES = TableSpec(
     key=("level", "channel", "platform", "campaign_id"),
     description="Per campaign (and, for attribution curves, per channel): daily spend → daily outcome through geometric "
     "adstock and a Hill curve β·A^κ/(A^κ+K^κ) (param_1..3 = β, K, κ). `source` media_mix (the default): the media-mix "
-    "model's posterior medians, with the 90 % credible interval of the marginal return at current spend; attribution: "
+    "model's posterior medians (β, K, κ, and the response and marginal return at current spend), with the 90 % "
+    "credible interval of the marginal return; attribution: "
     "fitted on the attributed outcome (or the log β·log(1+A/K) and power β·A^γ fallbacks). An identifiability flag "
     "where spend barely varied.",
 )

@@ -17,10 +17,13 @@ STOCK_OUT_EXPECTED_UNITS = 3.0
 
 def model_inputs(performance: pd.DataFrame, orders: pd.DataFrame, order_lines: pd.DataFrame, inventory: pd.DataFrame, days: pd.DatetimeIndex,
                  objective: str, ltv_by_channel: dict[str, float], ltv_share: float) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
-    """(spend, outcome, controls) over the days since paid spend began within `days`."""
+    """(spend, outcome, controls) over the days within `days` from the first to the last with paid spend: the ad
+    exports often lag the orders by a day, and a day no platform has reported yet is not a day nothing was spent
+    (read as one, it would teach the model that the day's orders need no ads)."""
     spend = spend_matrix(performance, days)
     if spend.to_numpy().sum() > 0:
-        spend = spend.loc[spend.index >= spend.index[spend.sum(axis=1) > 0].min()]
+        spent = spend.index[spend.sum(axis=1) > 0]
+        spend = spend.loc[(spend.index >= spent.min()) & (spend.index <= spent.max())]
     outcome = daily_outcome(orders, spend.index, objective, ltv_by_channel, ltv_share)
     return spend, outcome, in_stock_share(order_lines, inventory, spend.index).to_frame()
 

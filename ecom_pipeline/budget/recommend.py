@@ -1,6 +1,7 @@
 """Next period's budget per campaign: fit each line's response curve, bound it (±30 % of its 28-day mean, inventory
-guardrails, no extrapolation where the data cannot tell), allocate, bootstrap the uncertainty, shrink toward current
-spend when the gain is uncertain, and say in a sentence why each line lands where it does."""
+guardrails, no extrapolation where the data cannot tell), allocate, measure the uncertainty (posterior draws, or a
+bootstrap of the attribution curves), move only as far from holding as the gain is sure, and say in a sentence why
+each line lands where it does."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ecom_pipeline.budget.response import ResponseCurve, fit_response, refit
 
 OBJECTIVES = ("revenue", "profit", "profit_ltv")
 LINE = ["platform", "campaign_id"]
+SAFE_STEPS = 20  # the step toward the plan is searched in 5 % increments
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
     """(one row per campaign, {line: curve}, portfolio summary with the uncertainty and warnings). With `posterior`
     (the media-mix model's curves) the plan maximises expected profit over its draws and P(improve) is the share of
     draws in which it beats holding; without it, each line's curve is fitted on its attributed outcome and bootstrapped."""
+    as_of = min(as_of, panel.loc[panel["spend"] > 0, "day"].max()) if (panel["spend"] > 0).any() else as_of  # ads not reported yet: not zero
     first = max(as_of - pd.Timedelta(days=config.history_days - 1), panel["day"].min()) if len(panel) else as_of
     days = pd.date_range(first, as_of, freq="D")
     series = _series(panel[(panel["day"] >= days[0]) & (panel["day"] <= as_of)], days)
@@ -140,11 +143,16 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
     shrink = 1.0
     if np.abs(best.spend - base).max() <= 1e-6 * max(1.0, best.budget):
         stats["p_improve"] = float("nan")  # nothing moves: there is no gain to be sure of
+    elif posterior is not None and stats["p_improve"] < config.min_confidence:
+        shrink = _safe_step(fitted, best.spend, base, config, spend_counts)
     elif stats["p_improve"] < config.min_confidence:
         shrink = float(np.clip((stats["p_improve"] - 0.5) / (config.min_confidence - 0.5), 0.0, 1.0))
     final = base + shrink * (best.spend - base)
-    if posterior is not None and 0.0 < shrink < 1.0:  # the interval and P(improve) of the plan actually recommended
-        stats.update({k: v for k, v in _change_stats(fitted, final, base, config, spend_counts).items() if k != "p_improve"})
+    plan_p_improve = stats["p_improve"]  # of the expected-profit plan, which the reasons cite when it was not followed all the way
+    if posterior is not None and shrink == 0.0:  # held: the change is exactly nothing
+        stats.update({"change_p5": 0.0, "change_p50": 0.0, "change_p95": 0.0, "p_improve": float("nan")})
+    elif posterior is not None and shrink < 1.0:  # the interval and P(improve) of the plan actually recommended
+        stats.update(_change_stats(fitted, final, base, config, spend_counts))
     table["recommended_daily_spend"] = final
     table["change_pct"] = np.where(current > 0, final / np.where(current > 0, current, 1) - 1, np.nan)
     table["recommended_period_spend"] = final * config.horizon_days
@@ -158,7 +166,7 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
     for column, curve_value in (("curve_form", "form"), ("curve_r2", "r2"), ("identifiable", "identifiable"), ("adstock_theta", "theta"), ("spend_cv", "spend_cv"),
                                  ("calibrated", "calibrated")):
         table[column] = [getattr(curves[(p, c)], curve_value, None) if curves[(p, c)] else None for p, c in zip(table["platform"], table["campaign_id"])]
-    table["reason"] = [_reason(row, best.lam, config, shrink, stats["p_improve"], target) for row in table.to_dict("records")]
+    table["reason"] = [_reason(row, best.lam, config, shrink, plan_p_improve, target, posterior is not None) for row in table.to_dict("records")]
     gain = float(sum(float(c.response(x) - c.response(b)) for c, x, b in zip(fitted, final, base)) - (np.sum(final - base) if spend_counts else 0.0))
     if config.mode == "fixed" and spend_counts and best.lam < 1.0 and any(b == "interior" for b in best.binding):
         warnings.append(f"at the margin every unconstrained campaign returns {best.lam:.2f} per extra dollar, less than the dollar it costs: "
@@ -198,6 +206,15 @@ def _change_stats(fitted, plan, base, config: BudgetConfig, spend_counts: bool) 
     change = (change - (float(np.sum(plan - base)) if spend_counts else 0.0)) * config.horizon_days
     return {"change_p5": float(np.percentile(change, 5)), "change_p50": float(np.percentile(change, 50)),
             "change_p95": float(np.percentile(change, 95)), "p_improve": float(np.mean(change > 0))}
+
+
+def _safe_step(fitted, plan, base, config: BudgetConfig, spend_counts: bool) -> float:
+    """The longest step from holding toward the expected-profit plan that still beats holding in `min_confidence` of
+    the posterior's draws (0 when even a small step in that direction is a coin flip): the plan is only as bold as
+    the posterior is sure."""
+    steps = np.linspace(0.0, 1.0, SAFE_STEPS + 1)[1:]
+    safe = [s for s in steps if _change_stats(fitted, base + s * (plan - base), base, config, spend_counts)["p_improve"] >= config.min_confidence]
+    return float(max(safe, default=0.0))
 
 
 def _one_draw(curve: PosteriorCurve, d: int) -> PosteriorCurve:
@@ -247,7 +264,7 @@ def _bound_lead(row: dict, bound: str, moved: str, side: str) -> str:
     return f"{moved} to its {bound} bound, {side} today's {current:,.2f}/day" if outside else f"At its {bound} bound"
 
 
-def _reason(row: dict, lam: float, config: BudgetConfig, shrink: float, p_improve: float, target: float) -> str:
+def _reason(row: dict, lam: float, config: BudgetConfig, shrink: float, p_improve: float, target: float, posterior: bool) -> str:
     """Which bound or guardrail binds, and why, in a sentence or two."""
     m, pct = row["marginal_return"], f"{config.bound_pct:.0%}"
     at_upper = row["recommended_daily_spend"] >= row["upper"] - 1e-6 * max(1.0, row["upper"])
@@ -286,6 +303,12 @@ def _reason(row: dict, lam: float, config: BudgetConfig, shrink: float, p_improv
         text += " Its spend barely varied, so its curve's scale is uncertain: kept within the spend observed."
     if row["beyond_observed"]:
         text += f" Beyond the highest daily spend observed ({row['max_daily_spend_observed']:,.2f}): extrapolated."
-    if shrink < 1.0:
+    if posterior and shrink == 0.0:
+        text += (f" Held at its 28-day mean: the plan that maximises expected profit beats holding in only {p_improve:.0%} of the "
+                 f"posterior's draws, and no smaller step toward it reaches {config.min_confidence:.0%}.")
+    elif posterior and shrink < 1.0:
+        text += (f" Moved only {shrink:.0%} of the way toward the plan that maximises expected profit, which beats holding in only "
+                 f"{p_improve:.0%} of the posterior's draws: this far, it beats holding in at least {config.min_confidence:.0%}.")
+    elif shrink < 1.0:
         text += f" Moved only {shrink:.0%} of the way from holding its 28-day mean: P(profit improves) = {p_improve:.0%}."
     return text

@@ -65,7 +65,7 @@ class BudgetSettings(Config):
     lead_time_days: float = Field(default=14.0, description="no scale-up for a campaign whose products have fewer days of stock than this")
     low_stock_days: float = Field(default=7.0, description="below this many days of stock a campaign is capped in proportion")
     bootstrap: int = Field(default=200, description="moving-block bootstrap draws")
-    min_confidence: float = Field(default=0.8, description="below this P(profit improves) the move is shrunk toward current spend")
+    min_confidence: float = Field(default=0.8, description="the plan must beat holding with this probability: a media-mix plan moves only as far from holding as keeps it (attribution curves: shrunk in proportion)")
     history_days: int = Field(default=182, description="days of history the media-mix model (or the attribution curves) is fitted on")
     inventory_locations: str = Field(default="", description="comma-separated inventory locations that fulfil online orders; default: the one holding most stock")
 
@@ -410,14 +410,16 @@ def _curve_row(curve, level, channel, platform, campaign_id, campaign_name, curr
     return {"level": level, "channel": channel, "platform": platform, "campaign_id": campaign_id, "campaign_name": campaign_name,
             "form": curve.form, "param_1": params[0], "param_2": params[1], "param_3": params[2], "adstock_theta": curve.theta,
             "r2": curve.r2, "days": curve.days, "spend_cv": curve.spend_cv, "identifiable": curve.identifiable, "max_daily_spend": curve.max_spend,
-            "current_daily_spend": current, "response_at_current": float(curve.response(current)), "marginal_at_current": float(curve.marginal(current)),
-            **_marginal_band(curve, current)}
+            "current_daily_spend": current, **_at_current(curve, current)}
 
 
-def _marginal_band(curve, current: float) -> dict:
-    """The 90 % credible interval of the marginal return at current spend (posterior curves only) and the curve's source."""
+def _at_current(curve, current: float) -> dict:
+    """Response and marginal return at current spend, and the curve's source; for a posterior curve these are the
+    posterior medians (a draw's marginal is skewed: its mean is pulled up by the unlikely steep draws), with the
+    marginal's 90 % credible interval."""
     if not isinstance(curve, mmm.PosteriorCurve):
-        return {"source": "attribution"}
-    p5, p95 = np.percentile(curve.marginal_draws(current), [5, 95])
-    return {"marginal_p5": float(p5), "marginal_p95": float(p95), "source": "media_mix"}
+        return {"response_at_current": float(curve.response(current)), "marginal_at_current": float(curve.marginal(current)), "source": "attribution"}
+    p5, p50, p95 = np.percentile(curve.marginal_draws(current), [5, 50, 95])
+    return {"response_at_current": float(np.median(curve.response_draws(current))), "marginal_at_current": float(p50),
+            "marginal_p5": float(p5), "marginal_p95": float(p95), "source": "media_mix"}
 

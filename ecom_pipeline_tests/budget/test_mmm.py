@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from ecom_pipeline.budget import mmm
+from ecom_pipeline.budget import mmm, mmm_inputs
 from ecom_pipeline.budget.allocate import _feasible_start
 from ecom_pipeline.budget.recommend import BudgetConfig, recommend
 from ecom_pipeline.sample.brand import simulate
@@ -142,3 +142,42 @@ def test_without_a_fitted_model_every_campaign_is_held_at_its_28_day_mean():
     assert np.allclose(table["recommended_daily_spend"], hold) and np.allclose(table["hold_daily_spend"], hold)
     assert table["reason"].str.startswith("Held at its 28-day mean: the media-mix model is not fitted yet").all()
     assert pd.isna(summary["p_improve"]) and "not fitted yet" in summary["warnings"][0]
+
+
+def test_a_plan_short_of_confidence_moves_only_as_far_as_the_posterior_is_sure():
+    spend, outcome, in_stock, _, lines, _ = simulated_inputs(150, 22)
+    model = mmm.fit(spend, outcome, controls=in_stock, seed=22, holdout=False)
+    curves = mmm.curves_from_draws(mmm.draws_table(model, {}))
+    panel = spend.stack().rename("spend").reset_index().set_axis(["day", "line", "spend"], axis=1)
+    panel = panel.assign(platform=panel["line"].str[0], campaign_id=panel["line"].str[1], campaign_name=panel["line"].str[1],
+                         channel=panel["line"].str[0], outcome=0.0).drop(columns="line")
+    bold = recommend(panel, pd.DataFrame(), BudgetConfig(history_days=150, min_confidence=0.5), spend.index[-1], curves)
+    sure = recommend(panel, pd.DataFrame(), BudgetConfig(history_days=150, min_confidence=0.97), spend.index[-1], curves)
+    hold = bold[0]["hold_daily_spend"].to_numpy()
+    step = np.abs(sure[0]["recommended_daily_spend"].to_numpy() - hold).sum() / np.abs(bold[0]["recommended_daily_spend"].to_numpy() - hold).sum()
+    assert bold[2]["p_improve"] < 0.97 and step < 1.0  # the bold plan is not 97 % sure, so the sure one moves less of the way
+    moved = np.abs(sure[0]["recommended_daily_spend"].to_numpy() - hold).max() > 1e-6
+    if moved:  # whatever it still moves beats holding in ≥ 97 % of the draws (the interval is the recommended plan's)
+        assert "Moved only" in sure[0]["reason"].iloc[0] and sure[2]["p_improve"] >= 0.97 and sure[2]["change_p5"] >= 0
+    else:
+        assert "no smaller step toward it reaches 97%" in sure[0]["reason"].iloc[0] and pd.isna(sure[2]["p_improve"])
+        assert sure[2]["change_p5"] == sure[2]["change_p95"] == 0.0
+
+
+def test_a_day_the_ad_platforms_have_not_reported_yet_is_not_a_day_without_spend():
+    spend, outcome, in_stock, _, lines, _ = simulated_inputs(60, 21)
+    late = spend.index[-1] + pd.Timedelta(days=1)
+    rows = spend.stack().rename("spend").reset_index().set_axis(["day", "line", "spend"], axis=1)
+    performance = rows.assign(platform=rows["line"].str[0], campaign_id=rows["line"].str[1], campaign_name=rows["line"].str[1], model="m",
+                              default_model=True).drop(columns="line")
+    days = pd.date_range(spend.index[0], late)
+    assert mmm_inputs.spend_matrix(performance, days).index[-1] == late  # the pivot alone would read the day as all zeros
+    trimmed, *_ = mmm_inputs.model_inputs(performance, pd.DataFrame(columns=["is_first_order", "cancelled", "order_date", "packages", "label_cost",
+                                                                             "contribution_margin", "acquisition_channel", "net_sales"]),
+                                          pd.DataFrame(columns=["variant_key", "order_date", "quantity"]),
+                                          pd.DataFrame(columns=["location", "variant_key", "snapshot_date", "available"]), days, "profit", {}, 0.0)
+    assert trimmed.index[-1] == spend.index[-1] and len(trimmed) == 60
+    panel = performance.assign(channel=performance["platform"], outcome=0.0)
+    table, _, _ = recommend(panel, pd.DataFrame(), BudgetConfig(history_days=60), late, {})
+    expected = spend.iloc[-7:].mean()
+    assert table["current_daily_spend"].to_numpy() == pytest.approx([expected[line] for line in zip(table["platform"], table["campaign_id"])])
