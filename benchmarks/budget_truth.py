@@ -14,6 +14,12 @@ marginal return at current spend, and whether the reported 90 % interval of the 
 
     .venv/bin/python benchmarks/budget_truth.py --brands 20            # prepare (slow, cached) and score
     .venv/bin/python benchmarks/budget_truth.py --brands 20 --sources media_mix attribution
+    .venv/bin/python benchmarks/budget_truth.py --brands 20 --sources media_mix+tests --lift-tests 3
+
+`media_mix+tests` is the loop the product asks a brand to run: a copy of the prepared brand (`seed_N_tested`) runs
+the holdouts its own `experiment_plan` ranks first, their readouts (the true curves' incremental orders on the
+campaign's real spend over the 28 days before the last two, a Poisson draw, plus the holdout's measurement noise)
+land as a lift-test export, `ecom-pipeline run` loads them, and the budget is materialized again.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -31,14 +38,17 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from ecom_pipeline import lake
+from ecom_pipeline.budget import experiments, mmm_inputs
 from ecom_pipeline.budget.allocate import _feasible_start, allocate
 from ecom_pipeline.budget.mmm import hill, hill_slope
-from ecom_pipeline.schemas import BUDGET_RECOMMENDATIONS, RESPONSE_CURVES
+from ecom_pipeline.sample.brand import geometric_adstock
+from ecom_pipeline.schemas import BUDGET_RECOMMENDATIONS, CHANNEL_PERFORMANCE, EXPERIMENT_PLAN, RESPONSE_CURVES
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 BUDGET_ASSETS = "media_mix_model,media_mix_fit,response_curves,budget_recommendations,budget_report"
 GUARDRAILS = ("paused", "capped", "no scale-up")
+SOURCES = ("media_mix", "attribution", "media_mix+tests")
 BOUND = 0.30
 HORIZON = 7
 
@@ -74,16 +84,79 @@ def prepare(folder: Path, seed: int, days: int) -> float:
     return seconds
 
 
-def rebudget(folder: Path, source: str) -> float:
+def rebudget(folder: Path, source: str, extra: str = "") -> float:
     """Materialize the budget assets again on the prepared lake with one curve source (a real Dagster run)."""
     env = {**os.environ, "ECOM_PIPELINE_DATA_DIR": str(folder), "ECOM_PIPELINE_LANDING_DIR": str(folder / "landing"),
            "DAGSTER_HOME": str(folder / "dagster_home")}
     config = {"ops": {"budget": {"config": {"curve_source": source}}}}
     started = time.perf_counter()
     with open(folder / f"budget_{source}.log", "w") as log:
-        subprocess.run([str(BIN / "dagster"), "asset", "materialize", "-m", "ecom_pipeline.definitions", "--select", BUDGET_ASSETS,
+        subprocess.run([str(BIN / "dagster"), "asset", "materialize", "-m", "ecom_pipeline.definitions", "--select", BUDGET_ASSETS + extra,
                         "--config-json", json.dumps(config)], check=True, env=env, cwd=HERE.parent, stdout=log, stderr=subprocess.STDOUT)
     return time.perf_counter() - started
+
+
+def run_planned_tests(folder: Path, count: int) -> Path:
+    """A copy of the prepared brand that has run the `count` holdouts its experiment_plan ranks first, their readouts
+    landed as a lift-test export and loaded by `ecom-pipeline run` (once: the copy keeps them)."""
+    tested = folder.with_name(folder.name + "_tested")
+    marker = tested / "tests_landed"
+    if marker.exists():
+        return tested
+    shutil.rmtree(tested, ignore_errors=True)
+    shutil.copytree(folder, tested, ignore=shutil.ignore_patterns("*.log"))
+    rebudget(tested, "media_mix", ",experiment_plan")
+    plan = lake.read_snapshot(tested / "lake", ["experiment_plan"], EXPERIMENT_PLAN)
+    holdouts = plan[~plan["design"].str.startswith("alternating")]
+    chosen = list(dict.fromkeys(zip(holdouts["platform"], holdouts["campaign_id"])))[:count]
+    csv, first, last = readouts_csv(tested, chosen)
+    (tested / "landing" / "lift_test_results_planned.csv").write_text(csv)
+    env = {**os.environ, "DAGSTER_HOME": str(tested / "dagster_home")}
+    with open(tested / "tests.log", "w") as log:  # what the landing sensor does with a new file: its family, its days
+        subprocess.run([sys.executable, __file__, "--land", str(tested), first, last], check=True, env=env, cwd=HERE.parent, stdout=log,
+                       stderr=subprocess.STDOUT)
+    marker.write_text(json.dumps([list(line) for line in chosen]))
+    return tested
+
+
+def land(folder: Path, first: str, last: str) -> None:
+    """Register the landed lift-test export and run its family's assets (and everything downstream) over its days."""
+    from ecom_pipeline.cli import materialize_days, prepare_environment, register_landed
+    from ecom_pipeline.ingest import Registry
+    from ecom_pipeline.settings import load_settings
+
+    settings = load_settings(folder, folder / "landing")
+    prepare_environment(settings)
+    outcomes, _ = register_landed(Registry(settings))
+    print(f"registered {len(outcomes)} file(s)", flush=True)
+    if not materialize_days(settings, first, last, families={"lift_tests"}).success:
+        raise SystemExit(f"the lift-test run over {first} .. {last} failed")
+
+
+def readouts_csv(folder: Path, lines: list[tuple[str, str]]) -> tuple[str, str, str]:
+    """The holdouts' readouts in the lift-test export's layout: over the 28 days before the last two with spend, the
+    true incremental orders (a Poisson draw of the true curve on the campaign's adstocked spend) plus the holdout's noise."""
+    truth = json.loads((folder / "landing" / "ground_truth.json").read_text())
+    by_line = {(c["platform"], c["campaign_id"]): c for c in truth["campaigns"]}
+    performance = lake.read_partitions(folder / "lake", ["channel_performance"], CHANNEL_PERFORMANCE)[0]
+    spend = mmm_inputs.spend_matrix(performance, pd.DatetimeIndex(sorted(pd.to_datetime(performance["day"].unique()))))
+    spend = spend.loc[: spend.index[spend.sum(axis=1) > 0].max()]
+    days = spend.index[-experiments.TEST_DAYS - 2 : -2]
+    rng = np.random.default_rng([truth["seed"], 14])
+    rows = ["Test name,Platform,Campaign,Start date,End date,Test type,Incremental conversions,Lower bound (90%),Upper bound (90%),Spend"]
+    for line in lines:
+        campaign = by_line[line]
+        curve = campaign["response_curve"]
+        adstocked = geometric_adstock(spend[[line]].to_numpy(float).T, np.array([campaign["drawn"]["theta"]]))[0]
+        expected = hill(adstocked, curve["beta"], curve["K"], curve["kappa"])[-experiments.TEST_DAYS - 2 : -2]
+        caused = float(rng.poisson(expected).sum())
+        google = line[0] == "google"
+        se = experiments.holdout_standard_error(caused, experiments.HOLDOUT_SHARE["geo" if google else "people"])
+        measured = caused + float(rng.normal(0, se))
+        rows.append(f"{campaign['campaign_name']} holdout,{line[0]},{campaign['campaign_name'] if google else line[1]},{days[0].date()},{days[-1].date()},"
+                    f"{'Geo holdout' if google else 'Conversion lift'},{measured:.1f},{measured - experiments.Z90 * se:.1f},"
+                    f"{measured + experiments.Z90 * se:.1f},{spend.loc[days, line].sum():.2f}")
+    return "\n".join(rows) + "\n", str(days[0].date()), str(spend.index[-1].date())
 
 
 def score(folder: Path) -> dict:
@@ -125,6 +198,7 @@ def score(folder: Path) -> dict:
         "moved": moved, "p_improve": None if pd.isna(table["p_improve"].iloc[0]) else round(float(table["p_improve"].iloc[0]), 3),
         "interval": [round(low, 1), round(high, 1)], "true_change": round(true_change, 1),
         "covered": bool(low - 1e-6 <= true_change <= high + 1e-6), "best_campaign": best_line["campaign_name"],
+        "calibrated": sorted(table.loc[table["calibrated"].fillna(False).astype(bool), "campaign_name"]),
     }
 
 
@@ -167,11 +241,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=1001)
     parser.add_argument("--seeds", type=int, nargs="*", default=None, help="these seeds only (their rows replace earlier ones in --out)")
     parser.add_argument("--days", type=int, default=180)
-    parser.add_argument("--sources", nargs="+", default=["media_mix"], choices=["media_mix", "attribution"])
+    parser.add_argument("--sources", nargs="+", default=["media_mix"], choices=SOURCES)
+    parser.add_argument("--lift-tests", type=int, default=3, help="media_mix+tests: how many of the plan's holdouts the brand runs")
     parser.add_argument("--root", type=Path, default=HERE / ".brands")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "budget_truth.json")
     parser.add_argument("--table", action="store_true", help="print the recorded results as Markdown tables and stop")
+    parser.add_argument("--land", nargs=3, metavar=("FOLDER", "FIRST", "LAST"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.land:
+        land(Path(args.land[0]), args.land[1], args.land[2])
+        return 0
     if args.table:
         print(markdown(json.loads(args.out.read_text())))
         return 0
@@ -181,8 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         folder = (args.root / f"seed_{seed}").resolve()
         prepared = prepare(folder, seed, args.days)
         for source in args.sources:
-            seconds = rebudget(folder, source)
-            row = {**score(folder), "prepare_seconds": prepared, "budget_seconds": round(seconds, 1)}
+            where = run_planned_tests(folder, args.lift_tests) if source == "media_mix+tests" else folder
+            seconds = rebudget(where, source.split("+")[0])
+            row = {**score(where), "prepare_seconds": prepared, "budget_seconds": round(seconds, 1)}
             rows = [r for r in results.get(source, {}).get("brands", []) if r["seed"] != seed] + [row]
             results[source] = {"summary": summarise(rows), "brands": sorted(rows, key=lambda r: r["seed"])}
             print(source, json.dumps(row), flush=True)
