@@ -136,8 +136,7 @@ def land(folder: Path, first: str, last: str) -> None:
 def readouts_csv(folder: Path, lines: list[tuple[str, str]]) -> tuple[str, str, str]:
     """The holdouts' readouts in the lift-test export's layout: over the 28 days before the last two with spend, the
     true incremental orders (a Poisson draw of the true curve on the campaign's adstocked spend) plus the holdout's noise."""
-    truth = json.loads((folder / "landing" / "ground_truth.json").read_text())
-    by_line = {(c["platform"], c["campaign_id"]): c for c in truth["campaigns"]}
+    truth, by_line, _ = brand_truth(folder)
     performance = lake.read_partitions(folder / "lake", ["channel_performance"], CHANNEL_PERFORMANCE)[0]
     spend = mmm_inputs.spend_matrix(performance, pd.DatetimeIndex(sorted(pd.to_datetime(performance["day"].unique()))))
     spend = spend.loc[: spend.index[spend.sum(axis=1) > 0].max()]
@@ -159,14 +158,23 @@ def readouts_csv(folder: Path, lines: list[tuple[str, str]]) -> tuple[str, str, 
     return "\n".join(rows) + "\n", str(days[0].date()), str(spend.index[-1].date())
 
 
-def score(folder: Path) -> dict:
-    """The recommendation now in the lake, scored with the brand's true curves."""
+def brand_truth(folder: Path) -> tuple[dict, dict, float]:
+    """(ground truth, its campaigns by (platform, campaign_id), the true mean contribution margin of an ad-driven order)."""
     truth = json.loads((folder / "landing" / "ground_truth.json").read_text())
     orders = pd.read_csv(folder / "landing" / "ground_truth_orders.csv.gz", usecols=["driver", "contribution_margin"])
     margin = float(orders.loc[orders["driver"] == "paid", "contribution_margin"].mean())
-    by_line = {(c["platform"], c["campaign_id"]): c for c in truth["campaigns"]}
-    table = lake.read_snapshot(folder / "lake", ["budget_recommendations"], BUDGET_RECOMMENDATIONS)
-    curves_table = lake.read_snapshot(folder / "lake", ["response_curves"], RESPONSE_CURVES)
+    return truth, {(c["platform"], c["campaign_id"]): c for c in truth["campaigns"]}, margin
+
+
+def score(folder: Path) -> dict:
+    """The recommendation now in the lake, scored with the brand's true curves."""
+    return score_plan(folder, lake.read_snapshot(folder / "lake", ["budget_recommendations"], BUDGET_RECOMMENDATIONS),
+                      lake.read_snapshot(folder / "lake", ["response_curves"], RESPONSE_CURVES))
+
+
+def score_plan(folder: Path, table: pd.DataFrame, curves_table: pd.DataFrame) -> dict:
+    """A budget_recommendations table and its response_curves, scored with the brand's true curves."""
+    truth, by_line, margin = brand_truth(folder)
     lines = list(zip(table["platform"], table["campaign_id"]))
     true = [TrueCurve(by_line[line], margin) for line in lines]
     mean28 = table["mean_daily_spend_28d"].to_numpy(float)

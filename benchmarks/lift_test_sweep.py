@@ -68,8 +68,7 @@ def inputs(folder: Path) -> dict:
 
 def holdouts(folder: Path, data: dict, lines: list, seed: int) -> list[mmm.LiftTest]:
     """The readouts of holdouts on `lines`, in the model's outcome units."""
-    truth = json.loads((folder / "landing" / "ground_truth.json").read_text())
-    by_line = {(c["platform"], c["campaign_id"]): c for c in truth["campaigns"]}
+    _, by_line, _ = bt.brand_truth(folder)
     spend, rng = data["spend"], np.random.default_rng([seed, 14])
     days = spend.index[-experiments.TEST_DAYS - 2 : -2]
     value = float(data["per_order"].reindex(days).mean())
@@ -90,30 +89,6 @@ def advise(data: dict, tests: list[mmm.LiftTest]):
     return model, draws, table, curves, summary
 
 
-def score(folder: Path, data: dict, table: pd.DataFrame, curves: dict, summary: dict) -> dict:
-    """budget_truth.score's measures, on the tables in hand."""
-    truth = json.loads((folder / "landing" / "ground_truth.json").read_text())
-    orders = pd.read_csv(folder / "landing" / "ground_truth_orders.csv.gz", usecols=["driver", "contribution_margin"])
-    margin = float(orders.loc[orders["driver"] == "paid", "contribution_margin"].mean())
-    by_line = {(c["platform"], c["campaign_id"]): c for c in truth["campaigns"]}
-    lines = list(zip(table["platform"], table["campaign_id"]))
-    true = [bt.TrueCurve(by_line[line], margin) for line in lines]
-    mean28, recommended = table["mean_daily_spend_28d"].to_numpy(float), table["recommended_daily_spend"].to_numpy(float)
-    budget = float(recommended.sum())
-    guarded = table["guardrail"].fillna("").isin(bt.GUARDRAILS).to_numpy()
-    upper = np.where(guarded, np.minimum((1 + bt.BOUND) * mean28, table["upper"].to_numpy(float)), (1 + bt.BOUND) * mean28)
-    hold = bt._feasible_start(mean28 * budget / mean28.sum(), table["lower"].to_numpy(float), table["upper"].to_numpy(float), budget, "fixed")
-    oracle = bt.allocate(true, np.minimum((1 - bt.BOUND) * mean28, upper), upper, budget, "fixed", starts=[hold, recommended]).spend
-    profit = lambda plan: float(sum(c.response(x) for c, x in zip(true, plan)) - np.sum(plan))  # noqa: E731
-    gain, best = profit(recommended) - profit(hold), profit(oracle) - profit(hold)
-    rows = _curve_rows(table, curves, data["panel"], data["settings"], data["as_of"]).set_index(["platform", "campaign_id"])
-    estimated = rows.loc[lines, "marginal_at_current"].to_numpy(float)
-    actual = [float(c.marginal(x)) for c, x in zip(true, rows.loc[lines, "current_daily_spend"])]
-    return {"seed": truth["seed"], "captured": round(gain / best, 3) if best > max(1.0, 0.001 * budget) else None,
-            "spearman": round(float(spearmanr(estimated, actual)[0]), 3), "gain_per_day": round(gain, 2), "oracle_gain_per_day": round(best, 2),
-            "covered": bool(summary["change_p5"] - 1e-6 <= gain * bt.HORIZON <= summary["change_p95"] + 1e-6)}
-
-
 def brand(job: tuple[Path, list[int]]) -> list[dict]:
     folder, counts = job
     data = inputs(folder)
@@ -121,21 +96,20 @@ def brand(job: tuple[Path, list[int]]) -> list[dict]:
     current = dict(zip(zip(table["platform"], table["campaign_id"]), table["current_daily_spend"]))
     plan = experiments.plan(draws, current, float(summary.get("lambda") or 1.0), float(draws["residual_sd"].iloc[0]), float(data["per_order"].iloc[-28:].mean()))
     ranked = list(dict.fromkeys(zip(*(plan.loc[~plan["design"].str.startswith("alternating"), c] for c in ("platform", "campaign_id")))))
-    seed = json.loads((folder / "landing" / "ground_truth.json").read_text())["seed"]
+    seed = bt.brand_truth(folder)[0]["seed"]
     out = []
     for count in counts:
-        tables = (table, curves, summary) if count == 0 else advise(data, holdouts(folder, data, ranked[:count], seed))[2:]
-        out.append({"tests": count, **score(folder, data, *tables)})
+        table, curves, summary = (table, curves, summary) if count == 0 else advise(data, holdouts(folder, data, ranked[:count], seed))[2:]
+        scored = bt.score_plan(folder, table.assign(period_change_p5=summary["change_p5"], period_change_p95=summary["change_p95"], p_improve=summary["p_improve"]),
+                               _curve_rows(table, curves, data["panel"], data["settings"], data["as_of"]))
+        out.append({"tests": count, **{k: scored[k] for k in ("seed", "captured", "spearman", "gain_per_day", "oracle_gain_per_day", "covered")}})
     return out
 
 
 def ceiling(folder: Path) -> dict:
     """Spearman of the model fitted to an outcome of exactly its own form: the true curves on the brand's real spend."""
     data = inputs(folder)
-    truth = json.loads((folder / "landing" / "ground_truth.json").read_text())
-    orders = pd.read_csv(folder / "landing" / "ground_truth_orders.csv.gz", usecols=["driver", "contribution_margin"])
-    margin = float(orders.loc[orders["driver"] == "paid", "contribution_margin"].mean())
-    by_line = {(c["platform"], c["campaign_id"]): c for c in truth["campaigns"]}
+    truth, by_line, margin = bt.brand_truth(folder)
     spend = data["spend"]
     sigma = mmm.fit(spend, data["outcome"], controls=data["controls"], holdout=False).sigma
     lines = list(spend.columns)
