@@ -22,6 +22,9 @@ SQL_TYPES = {
     "bool": sa.Boolean,
 }
 CHUNK = 5000
+# A reflected column's type → the logical type it holds (Boolean before Integer: some dialects reflect it as one).
+REFLECTED = ((sa.Boolean, "bool"), (sa.Integer, "int"), (sa.Float, "float"), (sa.Numeric, "float"), (sa.DateTime, "timestamp"), (sa.Date, "date"),
+             (sa.String, "string"))
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -47,7 +50,7 @@ def publish(engine: sa.Engine, name: str, spec: TableSpec, frame: pd.DataFrame, 
     except sa.exc.DBAPIError:
         if not sa.inspect(engine).has_table(name):  # else another run created it a moment before us
             raise
-    _add_new_columns(engine, table)
+    migrate(engine, table, spec)
     columns = _columns(frame, spec, table, engine.dialect)
     insert = table.insert().compile(dialect=engine.dialect)
     positional = engine.dialect.paramstyle in ("qmark", "format", "numeric")
@@ -70,17 +73,74 @@ def publish(engine: sa.Engine, name: str, spec: TableSpec, frame: pd.DataFrame, 
     return len(frame)
 
 
-def _add_new_columns(engine: sa.Engine, table: sa.Table) -> None:
-    """A warehouse written by an earlier release lacks the columns a later one adds (`tips`, `variant_key`…): added
-    empty, so publishing goes on; the days a run replaces get their values."""
-    existing = {column["name"] for column in sa.inspect(engine).get_columns(table.name)}
+def migrate(engine: sa.Engine, table: sa.Table, spec: TableSpec) -> None:
+    """Bring a table an earlier release wrote to this release's schema: columns it lacks (`tips`, `variant_key`…) are
+    added empty, so the days a run replaces get their values; a column whose type changed is converted by rebuilding
+    the table in one transaction (its rows kept, a column this release no longer writes kept too)."""
+    existing = {column["name"]: column["type"] for column in sa.inspect(engine).get_columns(table.name)}
     missing = [column for column in table.columns if column.name not in existing]
-    if not missing:
-        return
-    with engine.begin() as connection:
-        for column in missing:
-            kind = column.type.compile(dialect=engine.dialect)
-            connection.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+    changed = [name for name, logical in spec.columns.items() if name in existing and _logical(existing[name]) not in (logical, None)]
+    if changed:
+        _rebuild(engine, table, existing, changed, spec)
+    elif missing:
+        with engine.begin() as connection:
+            for column in missing:
+                kind = column.type.compile(dialect=engine.dialect)
+                connection.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+
+
+def _logical(sql_type) -> str | None:
+    """The logical type a reflected column holds (None for one this module never writes)."""
+    for kind, logical in REFLECTED:
+        if isinstance(sql_type, kind):
+            return logical
+    return None
+
+
+def _rebuild(engine: sa.Engine, table: sa.Table, existing: dict, changed: list[str], spec: TableSpec) -> None:
+    """Copy the table into one of the new schema, converting the changed columns, and swap it in."""
+    temporary = f"{table.name}__migrating"
+    kept = [sa.Column(name, kind) for name, kind in existing.items() if name not in spec.columns]
+    target = sa.Table(temporary, sa.MetaData(), *[sa.Column(c.name, c.type) for c in table.columns], *kept)
+    copied = [name for name in [*spec.columns, *(c.name for c in kept)] if name in existing]
+    values = ", ".join(_converted(name, target.c[name].type, engine.dialect) if name in changed else f'"{name}"' for name in copied)
+    names = ", ".join(f'"{name}"' for name in copied)
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(sa.text(f'LOCK TABLE "{table.name}" IN ACCESS EXCLUSIVE MODE'))
+            if engine.dialect.name == "sqlite":  # its CAST never fails ('abc' becomes 0): the values are checked first
+                for name in changed:
+                    _check_convertible(connection, table.name, name, spec.columns[name])
+            connection.execute(sa.text(f'DROP TABLE IF EXISTS "{temporary}"'))
+            target.create(connection)
+            connection.execute(sa.text(f'INSERT INTO "{temporary}" ({names}) SELECT {values} FROM "{table.name}"'))
+            connection.execute(sa.text(f'DROP TABLE "{table.name}"'))
+            connection.execute(sa.text(f'ALTER TABLE "{temporary}" RENAME TO "{table.name}"'))
+            for index in table.indexes:
+                index.create(connection)
+    except (sa.exc.DBAPIError, ValueError) as error:
+        kinds = ", ".join(f"{name} {_logical(existing[name])} → {spec.columns[name]}" for name in changed)
+        raise RuntimeError(f"warehouse table {table.name}: converting {kinds} failed, the table is left as it was: "
+                           f"{getattr(error, 'orig', error)}") from error
+
+
+def _check_convertible(connection, table: str, name: str, logical: str) -> None:
+    """Raise ValueError naming the first stored value of `name` that is not a `logical`."""
+    parse = {"int": int, "float": float, "bool": lambda v: {"0": False, "1": True, "true": True, "false": False}[str(v).lower()],
+             "date": lambda v: pd.Timestamp(v), "timestamp": lambda v: pd.Timestamp(v), "string": str}[logical]
+    for (value,) in connection.execute(sa.text(f'SELECT DISTINCT "{name}" FROM "{table}" WHERE "{name}" IS NOT NULL')):
+        try:
+            parse(value)
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"column {name} holds {value!r}, which is not a {logical}") from error
+
+
+def _converted(name: str, kind, dialect) -> str:
+    """A column's values in its new type. SQLite stores dates and times as text, which a CAST would turn into numbers."""
+    if dialect.name == "sqlite" and isinstance(kind, (sa.Date, sa.DateTime)):
+        return f'"{name}"'
+    return f'CAST("{name}" AS {kind.compile(dialect=dialect)})'
 
 
 def row_counts(engine: sa.Engine) -> dict[str, int]:
