@@ -6,7 +6,8 @@ gives the same table, and a failure leaves the previous state intact.
 
 from __future__ import annotations
 
-from datetime import date
+import io
+from datetime import date, datetime
 
 import pandas as pd
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ SQL_TYPES = {
     "bool": sa.Boolean,
 }
 CHUNK = 5000
+COPY_CHUNK = 100_000  # rows per COPY buffer: bounds the text held in memory at once
 # A reflected column's type → the logical type it holds (Boolean before Integer: some dialects reflect it as one).
 REFLECTED = ((sa.Boolean, "bool"), (sa.Integer, "int"), (sa.Float, "float"), (sa.Numeric, "float"), (sa.DateTime, "timestamp"), (sa.Date, "date"),
              (sa.String, "string"))
@@ -66,11 +68,41 @@ def publish(engine: sa.Engine, name: str, spec: TableSpec, frame: pd.DataFrame, 
         day_values = [date.fromisoformat(d) for d in days or []]
         for start in range(0, len(day_values), 500):
             connection.execute(sa.delete(table).where(table.c[spec.partition_column].in_(day_values[start : start + 500])))
-        # The driver's own executemany with one compiled statement (values already through each column type's
-        # bind processor): SQLAlchemy's per-row parameter handling costs more than the insert itself.
-        for start in range(0, len(rows), CHUNK):
-            connection.exec_driver_sql(str(insert), rows[start : start + CHUNK])
+        if engine.dialect.name == "postgresql":
+            _copy(connection, name, names, columns)
+        else:
+            # The driver's own executemany with one compiled statement (values already through each column type's
+            # bind processor): SQLAlchemy's per-row parameter handling costs more than the insert itself.
+            for start in range(0, len(rows), CHUNK):
+                connection.exec_driver_sql(str(insert), rows[start : start + CHUNK])
     return len(frame)
+
+
+def _copy(connection: sa.Connection, name: str, names: list[str], columns: list[list]) -> None:
+    """PostgreSQL's COPY FROM STDIN (CSV), in the publish's transaction: an order of magnitude faster than inserts."""
+    cursor = connection.connection.cursor()
+    listed = ", ".join(f'"{n}"' for n in names)
+    statement = f'COPY "{name}" ({listed}) FROM STDIN WITH (FORMAT csv)'
+    rows = list(zip(*columns))
+    for start in range(0, len(rows), COPY_CHUNK):
+        buffer = io.StringIO("".join(",".join(map(_csv_field, row)) + "\n" for row in rows[start : start + COPY_CHUNK]))
+        try:
+            cursor.copy_expert(statement, buffer)
+        except connection.dialect.dbapi.Error as error:  # raised as SQLAlchemy raises a driver's error (full disk, …)
+            raise sa.exc.DBAPIError.instance(statement, None, error, connection.dialect.dbapi.Error) from error
+
+
+def _csv_field(value) -> str:
+    """A value as COPY's CSV reads it: NULL unquoted and empty, text always quoted (so '' stays an empty string)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def migrate(engine: sa.Engine, table: sa.Table, spec: TableSpec) -> None:

@@ -75,3 +75,36 @@ def test_a_postgres_warehouse_of_an_earlier_release_converts_a_column_whose_type
     with engine.begin() as connection:
         connection.execute(sa.text("drop table raw_shopify_orders"))
     _refuse_a_value_that_does_not_convert(engine)
+
+
+def _awkward_rows():
+    spec = TableSpec(name="awkward", columns={"day": "date", "text": "string", "value": "float", "count": "int", "flag": "bool", "at": "timestamp"},
+                     partition_column="day", key=("day", "text"), description="values that CSV and SQL both find awkward")
+    frame = conform(pd.DataFrame({
+        "day": pd.to_datetime(["2026-01-01"] * 6), "text": ["a,b", 'say "hi"', "line\nbreak", "", None, "\\N"],
+        "value": [1e-05, 0.1, -2.5, None, 3.0, 1e300], "count": [1, None, 3, 4, 5, 2**40], "flag": [True, False, None, True, False, True],
+        "at": pd.to_datetime(["2026-01-01 08:00:00.123456+00:00", None, "2026-01-01 23:59:59+00:00", None, None, None], utc=True, format="ISO8601"),
+    }), spec)
+    return spec, frame
+
+
+def _read_back(engine):
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text('select "text", "value", "count", "flag", "at" from awkward')).all()
+    engine.dispose()
+    return sorted(rows, key=lambda r: (r[0] is None, r[0] or ""))
+
+
+@pytest.mark.postgres
+def test_postgres_bulk_copy_keeps_every_value_as_sqlite_inserts_do(tmp_path, postgres_url):
+    spec, frame = _awkward_rows()
+    sqlite, postgres = warehouse.make_engine(f"sqlite:///{tmp_path / 'w.sqlite'}"), warehouse.make_engine(warehouse_url_for(postgres_url))
+    for engine in (sqlite, postgres):
+        assert warehouse.publish(engine, "awkward", spec, frame, ["2026-01-01"]) == 6
+    copied, inserted = _read_back(postgres), _read_back(sqlite)
+    assert [r[:4] for r in copied] == [r[:4] for r in inserted]  # text, float, int, bool: the same values, NULLs and ''
+    assert [r[0] for r in copied] == ["", "\\N", "a,b", "line\nbreak", 'say "hi"', None]
+    assert [r[1] for r in copied] == [None, 1e300, 1e-05, -2.5, 0.1, 3.0] and [r[3] for r in copied] == [True, True, True, None, False, False]
+    stamps = {r[0]: r[4] for r in copied}
+    assert stamps["a,b"] == pd.Timestamp("2026-01-01 08:00:00.123456+00:00") and stamps["line\nbreak"] == pd.Timestamp("2026-01-01 23:59:59+00:00")
+    assert stamps[""] is None
