@@ -6,7 +6,8 @@ gives the same table, and a failure leaves the previous state intact.
 
 from __future__ import annotations
 
-from datetime import date
+import io
+from datetime import date, datetime
 
 import pandas as pd
 import sqlalchemy as sa
@@ -22,6 +23,10 @@ SQL_TYPES = {
     "bool": sa.Boolean,
 }
 CHUNK = 5000
+COPY_CHUNK = 100_000  # rows per COPY buffer: bounds the text held in memory at once
+# A reflected column's type → the logical type it holds (Boolean before Integer: some dialects reflect it as one).
+REFLECTED = ((sa.Boolean, "bool"), (sa.Integer, "int"), (sa.Float, "float"), (sa.Numeric, "float"), (sa.DateTime, "timestamp"), (sa.Date, "date"),
+             (sa.String, "string"))
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -47,7 +52,7 @@ def publish(engine: sa.Engine, name: str, spec: TableSpec, frame: pd.DataFrame, 
     except sa.exc.DBAPIError:
         if not sa.inspect(engine).has_table(name):  # else another run created it a moment before us
             raise
-    _add_new_columns(engine, table)
+    migrate(engine, table, spec)
     columns = _columns(frame, spec, table, engine.dialect)
     insert = table.insert().compile(dialect=engine.dialect)
     positional = engine.dialect.paramstyle in ("qmark", "format", "numeric")
@@ -63,24 +68,111 @@ def publish(engine: sa.Engine, name: str, spec: TableSpec, frame: pd.DataFrame, 
         day_values = [date.fromisoformat(d) for d in days or []]
         for start in range(0, len(day_values), 500):
             connection.execute(sa.delete(table).where(table.c[spec.partition_column].in_(day_values[start : start + 500])))
-        # The driver's own executemany with one compiled statement (values already through each column type's
-        # bind processor): SQLAlchemy's per-row parameter handling costs more than the insert itself.
-        for start in range(0, len(rows), CHUNK):
-            connection.exec_driver_sql(str(insert), rows[start : start + CHUNK])
+        if engine.dialect.name == "postgresql":
+            _copy(connection, name, names, columns)
+        else:
+            # The driver's own executemany with one compiled statement (values already through each column type's
+            # bind processor): SQLAlchemy's per-row parameter handling costs more than the insert itself.
+            for start in range(0, len(rows), CHUNK):
+                connection.exec_driver_sql(str(insert), rows[start : start + CHUNK])
     return len(frame)
 
 
-def _add_new_columns(engine: sa.Engine, table: sa.Table) -> None:
-    """A warehouse written by an earlier release lacks the columns a later one adds (`tips`, `variant_key`…): added
-    empty, so publishing goes on; the days a run replaces get their values."""
-    existing = {column["name"] for column in sa.inspect(engine).get_columns(table.name)}
+def _copy(connection: sa.Connection, name: str, names: list[str], columns: list[list]) -> None:
+    """PostgreSQL's COPY FROM STDIN (CSV), in the publish's transaction: an order of magnitude faster than inserts."""
+    cursor = connection.connection.cursor()
+    listed = ", ".join(f'"{n}"' for n in names)
+    statement = f'COPY "{name}" ({listed}) FROM STDIN WITH (FORMAT csv)'
+    rows = list(zip(*columns))
+    for start in range(0, len(rows), COPY_CHUNK):
+        buffer = io.StringIO("".join(",".join(map(_csv_field, row)) + "\n" for row in rows[start : start + COPY_CHUNK]))
+        try:
+            cursor.copy_expert(statement, buffer)
+        except connection.dialect.dbapi.Error as error:  # raised as SQLAlchemy raises a driver's error (full disk, …)
+            raise sa.exc.DBAPIError.instance(statement, None, error, connection.dialect.dbapi.Error) from error
+
+
+def _csv_field(value) -> str:
+    """A value as COPY's CSV reads it: NULL unquoted and empty, text always quoted (so '' stays an empty string)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def migrate(engine: sa.Engine, table: sa.Table, spec: TableSpec) -> None:
+    """Bring a table an earlier release wrote to this release's schema: columns it lacks (`tips`, `variant_key`…) are
+    added empty, so the days a run replaces get their values; a column whose type changed is converted by rebuilding
+    the table in one transaction (its rows kept, a column this release no longer writes kept too)."""
+    existing = {column["name"]: column["type"] for column in sa.inspect(engine).get_columns(table.name)}
     missing = [column for column in table.columns if column.name not in existing]
-    if not missing:
-        return
-    with engine.begin() as connection:
-        for column in missing:
-            kind = column.type.compile(dialect=engine.dialect)
-            connection.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+    changed = [name for name, logical in spec.columns.items() if name in existing and _logical(existing[name]) not in (logical, None)]
+    if changed:
+        _rebuild(engine, table, existing, changed, spec)
+    elif missing:
+        with engine.begin() as connection:
+            for column in missing:
+                kind = column.type.compile(dialect=engine.dialect)
+                connection.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+
+
+def _logical(sql_type) -> str | None:
+    """The logical type a reflected column holds (None for one this module never writes)."""
+    for kind, logical in REFLECTED:
+        if isinstance(sql_type, kind):
+            return logical
+    return None
+
+
+def _rebuild(engine: sa.Engine, table: sa.Table, existing: dict, changed: list[str], spec: TableSpec) -> None:
+    """Copy the table into one of the new schema, converting the changed columns, and swap it in."""
+    temporary = f"{table.name}__migrating"
+    kept = [sa.Column(name, kind) for name, kind in existing.items() if name not in spec.columns]
+    target = sa.Table(temporary, sa.MetaData(), *[sa.Column(c.name, c.type) for c in table.columns], *kept)
+    copied = [name for name in [*spec.columns, *(c.name for c in kept)] if name in existing]
+    values = ", ".join(_converted(name, target.c[name].type, engine.dialect) if name in changed else f'"{name}"' for name in copied)
+    names = ", ".join(f'"{name}"' for name in copied)
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(sa.text(f'LOCK TABLE "{table.name}" IN ACCESS EXCLUSIVE MODE'))
+            if engine.dialect.name == "sqlite":  # its CAST never fails ('abc' becomes 0): the values are checked first
+                for name in changed:
+                    _check_convertible(connection, table.name, name, spec.columns[name])
+            connection.execute(sa.text(f'DROP TABLE IF EXISTS "{temporary}"'))
+            target.create(connection)
+            connection.execute(sa.text(f'INSERT INTO "{temporary}" ({names}) SELECT {values} FROM "{table.name}"'))
+            connection.execute(sa.text(f'DROP TABLE "{table.name}"'))
+            connection.execute(sa.text(f'ALTER TABLE "{temporary}" RENAME TO "{table.name}"'))
+            for index in table.indexes:
+                index.create(connection)
+    except (sa.exc.DBAPIError, ValueError) as error:
+        kinds = ", ".join(f"{name} {_logical(existing[name])} → {spec.columns[name]}" for name in changed)
+        raise RuntimeError(f"warehouse table {table.name}: converting {kinds} failed, the table is left as it was: "
+                           f"{getattr(error, 'orig', error)}") from error
+
+
+def _check_convertible(connection, table: str, name: str, logical: str) -> None:
+    """Raise ValueError naming the first stored value of `name` that is not a `logical`."""
+    parse = {"int": int, "float": float, "bool": lambda v: {"0": False, "1": True, "true": True, "false": False}[str(v).lower()],
+             "date": lambda v: pd.Timestamp(v), "timestamp": lambda v: pd.Timestamp(v), "string": str}[logical]
+    for (value,) in connection.execute(sa.text(f'SELECT DISTINCT "{name}" FROM "{table}" WHERE "{name}" IS NOT NULL')):
+        try:
+            parse(value)
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"column {name} holds {value!r}, which is not a {logical}") from error
+
+
+def _converted(name: str, kind, dialect) -> str:
+    """A column's values in its new type. SQLite stores dates and times as text, which a CAST would turn into numbers."""
+    if dialect.name == "sqlite" and isinstance(kind, (sa.Date, sa.DateTime)):
+        return f'"{name}"'
+    return f'CAST("{name}" AS {kind.compile(dialect=dialect)})'
 
 
 def row_counts(engine: sa.Engine) -> dict[str, int]:

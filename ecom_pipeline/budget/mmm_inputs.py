@@ -11,21 +11,29 @@ from ecom_pipeline.budget.inventory import primary_locations
 from ecom_pipeline.budget.mmm import LiftTest
 
 LINE = ["platform", "campaign_id"]
+REPORTING_LAG_DAYS = 3      # the ad exports may end up to this many days before the orders: those days are not zeros
 STOCK_OUT_RUN_DAYS = 5       # a variant that sells nothing for 5 days running, where it would expect ≥ 3 units, is out
 STOCK_OUT_EXPECTED_UNITS = 3.0
 
 
 def model_inputs(performance: pd.DataFrame, orders: pd.DataFrame, order_lines: pd.DataFrame, inventory: pd.DataFrame, days: pd.DatetimeIndex,
                  objective: str, ltv_by_channel: dict[str, float], ltv_share: float) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
-    """(spend, outcome, controls) over the days within `days` from the first to the last with paid spend: the ad
-    exports often lag the orders by a day, and a day no platform has reported yet is not a day nothing was spent
-    (read as one, it would teach the model that the day's orders need no ads)."""
+    """(spend, outcome, controls) over the days within `days` from the first with paid spend to the last reported:
+    the ad exports often lag the orders by a day or two, and a day no platform has reported yet is not a day nothing
+    was spent (read as one, it would teach the model that the day's orders need no ads)."""
     spend = spend_matrix(performance, days)
     if spend.to_numpy().sum() > 0:
         spent = spend.index[spend.sum(axis=1) > 0]
-        spend = spend.loc[(spend.index >= spent.min()) & (spend.index <= spent.max())]
+        spend = spend.loc[(spend.index >= spent.min()) & (spend.index <= last_reported_day(spent, spend.index[-1]))]
     outcome = daily_outcome(orders, spend.index, objective, ltv_by_channel, ltv_share)
     return spend, outcome, in_stock_share(order_lines, inventory, spend.index).to_frame()
+
+
+def last_reported_day(spent_days: pd.DatetimeIndex, as_of: pd.Timestamp) -> pd.Timestamp:
+    """The last day the ad platforms have reported: the last day with spend when it is at most REPORTING_LAG_DAYS
+    before `as_of` (a lag); a longer silence is every campaign really off, and its days are zeros."""
+    last = spent_days.max()
+    return last if as_of - last <= pd.Timedelta(days=REPORTING_LAG_DAYS) else as_of
 
 
 def value_per_order(orders: pd.DataFrame, days: pd.DatetimeIndex, objective: str, ltv_by_channel: dict[str, float], ltv_share: float) -> pd.Series:

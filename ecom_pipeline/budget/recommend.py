@@ -13,6 +13,7 @@ import pandas as pd
 from ecom_pipeline.budget.allocate import Allocation, _feasible_start, allocate
 from ecom_pipeline.budget.inventory import guardrail
 from ecom_pipeline.budget.mmm import PosteriorCurve
+from ecom_pipeline.budget.mmm_inputs import last_reported_day
 from ecom_pipeline.budget.response import ResponseCurve, fit_response, refit
 
 OBJECTIVES = ("revenue", "profit", "profit_ltv")
@@ -74,7 +75,8 @@ def recommend(panel: pd.DataFrame, cover: pd.DataFrame, config: BudgetConfig, as
     """(one row per campaign, {line: curve}, portfolio summary with the uncertainty and warnings). With `posterior`
     (the media-mix model's curves) the plan maximises expected profit over its draws and P(improve) is the share of
     draws in which it beats holding; without it, each line's curve is fitted on its attributed outcome and bootstrapped."""
-    as_of = min(as_of, panel.loc[panel["spend"] > 0, "day"].max()) if (panel["spend"] > 0).any() else as_of  # ads not reported yet: not zero
+    if (panel["spend"] > 0).any():  # ads not reported yet are not zero spend
+        as_of = min(as_of, last_reported_day(pd.DatetimeIndex(panel.loc[panel["spend"] > 0, "day"]), as_of))
     first = max(as_of - pd.Timedelta(days=config.history_days - 1), panel["day"].min()) if len(panel) else as_of
     days = pd.date_range(first, as_of, freq="D")
     series = _series(panel[(panel["day"] >= days[0]) & (panel["day"] <= as_of)], days)

@@ -2,6 +2,7 @@
 HTML `budget_report`. Snapshots as of the run's last day (or the latest day in the lake), computed by `ltv/` and
 `budget/`."""
 
+import os
 import time
 from typing import Optional
 
@@ -35,7 +36,7 @@ from ecom_pipeline.defs.resources import PipelineSettings
 from ecom_pipeline.journey.channels import load_grouping
 from ecom_pipeline.ltv.cohorts import cohort_curves, cohort_table, spend_by_channel_month, with_predictions
 from ecom_pipeline.ltv.customers import margin_ratio, predict, rfm_summary
-from ecom_pipeline.ltv.models import fit_bgnbd, fit_gamma_gamma
+from ecom_pipeline.ltv.models import StoredFit, fit_bgnbd, fit_gamma_gamma
 from ecom_pipeline.schemas import (
     AD_PERFORMANCE_UNIFIED, ATTRIBUTION_CREDITS, BUDGET_RECOMMENDATIONS, CHANNEL_LTV, CHANNEL_PERFORMANCE, CUSTOMER_LTV,
     EXPERIMENT_PLAN, EXPERIMENT_READOUTS, INVENTORY_LEVELS, LIFT_TESTS, MEDIA_MIX_FIT, MEDIA_MIX_MODEL, ORDER_LINES, ORDERS_ENRICHED, PRODUCTS, RESPONSE_CURVES, TableSpec, conform,
@@ -76,6 +77,32 @@ class BudgetSettings(Config):
         return BudgetConfig(**values)
 
 
+class LtvSettings(Config):
+    """How often the LTV models are refitted, settable in the Launchpad."""
+
+    refit_days: int = Field(default=7, description="score with the stored BG/NBD and Gamma–Gamma fit until it is this many days old (1 = refit every run)")
+
+
+def _ltv_fit(pipeline: PipelineSettings, summary: pd.DataFrame, as_of: str, refit_days: int) -> StoredFit:
+    """The stored fit while it is fresh for `as_of`, else a new one (stored beside the customer_ltv snapshot)."""
+    import json
+
+    path = lake.snapshot_path(pipeline.settings().lake_dir, ["customer_ltv"]).with_name("fit.json")
+    try:
+        stored = StoredFit.from_dict(json.loads(path.read_text()))
+        if stored.fresh_for(as_of, refit_days):
+            return stored
+    except (OSError, ValueError, KeyError, TypeError):  # none yet, or unreadable: fitted again
+        pass
+    fit = StoredFit(as_of, fit_bgnbd(summary["frequency"], summary["recency"], summary["T"]),
+                    fit_gamma_gamma(summary["frequency"], summary["monetary_value"]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".fit.{os.getpid()}.json")
+    partial.write_text(json.dumps(fit.as_dict(), indent=1))
+    os.replace(partial, path)  # a run killed mid-write leaves the previous fit whole
+    return fit
+
+
 def _budget_out(spec: TableSpec, kinds: set[str]) -> AssetOut:
     """One output of a budget-group multi-asset: its table's description, schema and the lake's IO manager."""
     return AssetOut(kinds=kinds, description=spec.description, **_options(spec, "budget"))
@@ -103,17 +130,18 @@ def _snapshot(pipeline: PipelineSettings, name: str, spec: TableSpec) -> pd.Data
 
 def build_value_assets() -> list[AssetsDefinition]:
     @asset(kinds={"pandas", "parquet", "scipy"}, deps=["orders_enriched"], description=CUSTOMER_LTV.description, **_options(CUSTOMER_LTV, "ltv"))
-    def customer_ltv(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
+    def customer_ltv(context: AssetExecutionContext, config: LtvSettings, pipeline: PipelineSettings) -> pd.DataFrame:
         as_of = as_of_day(context, pipeline)
         orders = read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, columns=VALUE_COLUMNS)
         summary = rfm_summary(orders, as_of)
         metadata = {"as_of": str(as_of.date()), "customers": len(summary), "repeat_customers": int((summary["frequency"] > 0).sum())}
         try:
-            bgnbd = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
-            gamma_gamma = fit_gamma_gamma(summary["frequency"], summary["monetary_value"])
-            out = predict(summary, bgnbd, gamma_gamma, margin_ratio(orders[orders["order_date"] <= as_of]))
-            metadata.update({"bg_nbd": MetadataValue.json({k: round(v, 4) for k, v in bgnbd.as_dict().items()}),
-                             "gamma_gamma": MetadataValue.json({k: round(v, 4) for k, v in gamma_gamma.as_dict().items()})})
+            fit = _ltv_fit(pipeline, summary, str(as_of.date()), config.refit_days)
+            out = predict(summary, fit.bgnbd, fit.gamma_gamma, margin_ratio(orders[orders["order_date"] <= as_of]))
+            metadata.update({"fitted_as_of": fit.fitted_as_of, "refit": "fitted in this run" if fit.fitted_as_of == str(as_of.date()) else
+                             f"scored with the fit of {fit.fitted_as_of} (refit every {config.refit_days} days)",
+                             "bg_nbd": MetadataValue.json({k: round(v, 4) for k, v in fit.bgnbd.as_dict().items()}),
+                             "gamma_gamma": MetadataValue.json({k: round(v, 4) for k, v in fit.gamma_gamma.as_dict().items()})})
         except ValueError as error:
             context.log.warning(f"no LTV prediction as of {as_of.date()}: {error}")
             out = summary.assign(p_alive=np.nan, expected_purchases_12m=np.nan, predicted_clv_revenue=np.nan, predicted_clv_margin=np.nan)

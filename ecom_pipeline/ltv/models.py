@@ -8,6 +8,7 @@ analytic ones of Fader, Hardie & Lee (2005) and Fader & Hardie (2013); parameter
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 from scipy.optimize import minimize
@@ -142,3 +143,24 @@ def discounted_value(bgnbd: BGNBD, spend, x, t_x, T, months: int = 12, days_per_
         total = total + spend * (expected - previous) / (1 + monthly_discount) ** k
         previous = expected
     return total
+
+
+@dataclass(frozen=True)
+class StoredFit:
+    """A BG/NBD and Gamma–Gamma fit and the day it was made, kept between runs so a morning run can score with it."""
+
+    fitted_as_of: str
+    bgnbd: BGNBD
+    gamma_gamma: GammaGamma
+
+    def as_dict(self) -> dict:
+        return {"fitted_as_of": self.fitted_as_of, "bg_nbd": self.bgnbd.as_dict(), "gamma_gamma": self.gamma_gamma.as_dict()}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "StoredFit":
+        return cls(values["fitted_as_of"], BGNBD(**values["bg_nbd"]), GammaGamma(**values["gamma_gamma"]))
+
+    def fresh_for(self, as_of: str, refit_days: int) -> bool:
+        """Whether a run as of `as_of` may score with this fit: made on or before that day, fewer than `refit_days` ago."""
+        age = (date.fromisoformat(as_of) - date.fromisoformat(self.fitted_as_of)).days
+        return 0 <= age < refit_days

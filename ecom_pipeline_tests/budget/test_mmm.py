@@ -172,12 +172,17 @@ def test_a_day_the_ad_platforms_have_not_reported_yet_is_not_a_day_without_spend
                               default_model=True).drop(columns="line")
     days = pd.date_range(spend.index[0], late)
     assert mmm_inputs.spend_matrix(performance, days).index[-1] == late  # the pivot alone would read the day as all zeros
-    trimmed, *_ = mmm_inputs.model_inputs(performance, pd.DataFrame(columns=["is_first_order", "cancelled", "order_date", "packages", "label_cost",
-                                                                             "contribution_margin", "acquisition_channel", "net_sales"]),
-                                          pd.DataFrame(columns=["variant_key", "order_date", "quantity"]),
-                                          pd.DataFrame(columns=["location", "variant_key", "snapshot_date", "available"]), days, "profit", {}, 0.0)
+    empty = (pd.DataFrame(columns=["is_first_order", "cancelled", "order_date", "packages", "label_cost", "contribution_margin", "acquisition_channel",
+                                   "net_sales"]),
+             pd.DataFrame(columns=["variant_key", "order_date", "quantity"]), pd.DataFrame(columns=["location", "variant_key", "snapshot_date", "available"]))
+    trimmed, *_ = mmm_inputs.model_inputs(performance, *empty, days, "profit", {}, 0.0)
     assert trimmed.index[-1] == spend.index[-1] and len(trimmed) == 60
     panel = performance.assign(channel=performance["platform"], outcome=0.0)
     table, _, _ = recommend(panel, pd.DataFrame(), BudgetConfig(history_days=60), late, {})
     expected = spend.iloc[-7:].mean()
     assert table["current_daily_spend"].to_numpy() == pytest.approx([expected[line] for line in zip(table["platform"], table["campaign_id"])])
+    # a week without any spend is every campaign switched off, not a lag: today's spend is what it is
+    silent = pd.date_range(spend.index[0], spend.index[-1] + pd.Timedelta(days=7))
+    assert mmm_inputs.model_inputs(performance, *empty, silent, "profit", {}, 0.0)[0].index[-1] == silent[-1]
+    table, _, _ = recommend(panel, pd.DataFrame(), BudgetConfig(history_days=60), silent[-1], {})
+    assert len(table) == spend.shape[1] and (table["current_daily_spend"] == 0).all()
