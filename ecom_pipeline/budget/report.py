@@ -179,7 +179,7 @@ def render(recommendations: pd.DataFrame, curves: pd.DataFrame, performance: pd.
     fired = recommendations[recommendations["guardrail"].fillna("") != ""][["campaign_name", "guardrail", "days_of_cover", "limiting_product"]]
     warnings = "".join(f"<li>{html.escape(w)}</li>" for w in summary.get("warnings", [])) or "<li>none</li>"
     p_improve = summary.get("p_improve")
-    p_text = "n/a (nothing can move within the bounds)" if p_improve is None or pd.isna(p_improve) else f"{p_improve:.0%}"
+    p_text = "n/a (the plan holds every campaign: nothing moves, or no move is sure enough)" if p_improve is None or pd.isna(p_improve) else f"{p_improve:.0%}"
     ltv_columns = [c for c in ("channel", "cohort", "customers", "ltv_30", "ltv_90", "ltv_365", "cac", "ltv_cac", "cac_payback_day", "predicted_clv_margin") if c in ltv.columns]
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Budget report {html.escape(str(as_of))}</title>
