@@ -120,9 +120,12 @@ def ceiling(folder: Path) -> dict:
     outcome = pd.Series(baseline * weekday + ads + np.random.default_rng(truth["seed"]).normal(0, sigma, len(spend)), index=spend.index)
     model = mmm.fit(spend, outcome, seed=0, holdout=False)
     current = spend.iloc[-28:].mean().to_numpy()
-    estimated = [float(np.median(model.marginal(c, np.array(current[c])))) for c in range(len(lines))]
+    draws = [model.marginal(c, np.array(current[c])) for c in range(len(lines))]
+    estimated = [float(np.median(d)) for d in draws]
     actual = [float(bt.TrueCurve(by_line[line], margin).marginal(current[c])) for c, line in enumerate(lines)]
-    return {"seed": truth["seed"], "spearman": round(float(spearmanr(estimated, actual)[0]), 3), "residual_sd": round(sigma, 1)}
+    inside = [bool(np.percentile(d, 5) <= a <= np.percentile(d, 95)) for d, a in zip(draws, actual)]
+    return {"seed": truth["seed"], "spearman": round(float(spearmanr(estimated, actual)[0]), 3), "residual_sd": round(sigma, 1),
+            "marginals_inside_90": round(float(np.mean(inside)), 3)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.ceiling:
         with ProcessPoolExecutor(2) as pool:
             rows = list(pool.map(ceiling, folders))
-        result = {"seeds": args.seeds, "median_spearman": float(np.median([r["spearman"] for r in rows])), "brands": rows}
+        result = {"seeds": args.seeds, "median_spearman": float(np.median([r["spearman"] for r in rows])),
+                  "marginals_inside_90": float(np.mean([r["marginals_inside_90"] for r in rows])), "brands": rows}
         print(json.dumps({k: v for k, v in result.items() if k != "brands"}))
         (args.out or bt.HERE / "results" / "mmm_ceiling.json").write_text(json.dumps(result, indent=1))
         return 0
