@@ -2,6 +2,7 @@
 HTML `budget_report`. Snapshots as of the run's last day (or the latest day in the lake), computed by `ltv/` and
 `budget/`."""
 
+import json
 import os
 import time
 from typing import Optional
@@ -85,8 +86,6 @@ class LtvSettings(Config):
 
 def _ltv_fit(pipeline: PipelineSettings, summary: pd.DataFrame, as_of: str, refit_days: int) -> StoredFit:
     """The stored fit while it is fresh for `as_of`, else a new one (stored beside the customer_ltv snapshot)."""
-    import json
-
     path = lake.snapshot_path(pipeline.settings().lake_dir, ["customer_ltv"]).with_name("fit.json")
     try:
         stored = StoredFit.from_dict(json.loads(path.read_text()))
@@ -396,8 +395,6 @@ def _summary_path(pipeline: PipelineSettings):
 
 def _write_summary(pipeline: PipelineSettings, summary: dict) -> None:
     """The portfolio-level facts of the recommendation (budget, λ, bootstrap, warnings) beside its snapshot."""
-    import json
-
     plain = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in summary.items() if not isinstance(v, np.ndarray)}
     path = _summary_path(pipeline)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -405,8 +402,6 @@ def _write_summary(pipeline: PipelineSettings, summary: dict) -> None:
 
 
 def _read_summary(pipeline: PipelineSettings) -> dict:
-    import json
-
     path = _summary_path(pipeline)
     if not path.exists():
         raise Failure(description="no budget summary: materialize budget_recommendations first")

@@ -20,26 +20,25 @@ def world(seed: int, n_lines: int = 6, flat: tuple[int, ...] = (), days: int = D
     """Spend in fortnightly regimes with daily noise (flat lines barely move), and an outcome from the model's own
     equations with a cast drawn per seed and a yearly swing of ± `yearly` of the baseline: (spend, outcome, true β,
     K, κ, θ)."""
-    DAYS = days
     rng = np.random.default_rng(seed)
-    days = pd.date_range("2025-01-06", periods=DAYS)
+    index = pd.date_range("2025-01-06", periods=days)
     base = rng.uniform(100, 600, n_lines)
-    spend = np.empty((n_lines, DAYS))
+    spend = np.empty((n_lines, days))
     for c in range(n_lines):
         low, high, noise = (0.95, 1.05, 0.03) if c in flat else (0.5, 1.6, 0.18)
-        spend[c] = base[c] * rng.uniform(low, high, DAYS // 14 + 1).repeat(14)[:DAYS] * rng.lognormal(0, noise, DAYS)
+        spend[c] = base[c] * rng.uniform(low, high, days // 14 + 1).repeat(14)[:days] * rng.lognormal(0, noise, days)
     k = base * rng.uniform(0.4, 2.5, n_lines)
     kappa = rng.uniform(0.7, 2.0, n_lines)
     theta = rng.uniform(0.0, 0.6, n_lines)
     at_base = base * np.exp(rng.uniform(np.log(0.3), np.log(3.0), n_lines))  # margin bought at base spend: ROAS 0.3–3
     beta = at_base * (base**kappa + k**kappa) / base**kappa
     a = mmm.adstock(spend, theta)
-    weekday = np.array([1.0, 0.97, 0.96, 0.98, 1.04, 1.08, 1.05])[days.dayofweek]
-    season = 1 + yearly * np.sin(2 * np.pi * days.dayofyear.to_numpy() / 365.25)
+    weekday = np.array([1.0, 0.97, 0.96, 0.98, 1.04, 1.08, 1.05])[index.dayofweek]
+    season = 1 + yearly * np.sin(2 * np.pi * index.dayofyear.to_numpy() / 365.25)
     mean = 3000 * weekday * season + mmm.hill(a, beta[:, None], k[:, None], kappa[:, None]).sum(axis=0)
-    outcome = mean + rng.normal(0, 0.1 * mean.mean(), DAYS)
+    outcome = mean + rng.normal(0, 0.1 * mean.mean(), days)
     lines = [("meta", f"c{c}") for c in range(n_lines)]
-    return pd.DataFrame(spend.T, index=days, columns=lines), pd.Series(outcome, index=days), beta, k, kappa, theta
+    return pd.DataFrame(spend.T, index=index, columns=lines), pd.Series(outcome, index=index), beta, k, kappa, theta
 
 
 def test_the_posterior_ranks_and_covers_the_marginal_returns_of_casts_it_never_saw():
@@ -108,14 +107,19 @@ def simulated_inputs(days: int, seed: int):
     return spend, outcome, in_stock.to_frame("in_stock"), brand.truth, lines, margin
 
 
+def panel_of(spend: pd.DataFrame) -> pd.DataFrame:
+    """The budget's input panel (day, line, spend) for a day × (platform, campaign_id) spend frame, outcome unused."""
+    panel = spend.stack().rename("spend").reset_index().set_axis(["day", "line", "spend"], axis=1)
+    return panel.assign(platform=panel["line"].str[0], campaign_id=panel["line"].str[1], campaign_name=panel["line"].str[1],
+                        channel=panel["line"].str[0], outcome=0.0).drop(columns="line")
+
+
 @pytest.mark.parametrize("seed", [21, 22, 23])
 def test_the_budget_never_loses_to_holding_on_brands_with_random_casts(seed):
     spend, outcome, in_stock, truth, lines, margin = simulated_inputs(150, seed)
     model = mmm.fit(spend, outcome, controls=in_stock, seed=seed, holdout=False)
     curves = mmm.curves_from_draws(mmm.draws_table(model, {}))
-    panel = spend.stack().rename("spend").reset_index().set_axis(["day", "line", "spend"], axis=1)
-    panel = panel.assign(platform=panel["line"].str[0], campaign_id=panel["line"].str[1], campaign_name=panel["line"].str[1],
-                         channel=panel["line"].str[0], outcome=0.0).drop(columns="line")
+    panel = panel_of(spend)
     table, _, summary = recommend(panel, pd.DataFrame(), BudgetConfig(history_days=150), spend.index[-1], curves)
     true = {(c["platform"], c["campaign_id"]): c["response_curve"] for c in truth["campaigns"]}
     keys = list(zip(table["platform"], table["campaign_id"]))
@@ -134,9 +138,7 @@ def test_the_budget_never_loses_to_holding_on_brands_with_random_casts(seed):
 def test_without_a_fitted_model_every_campaign_is_held_at_its_28_day_mean():
     spend, *_ = world(3, n_lines=3)
     spend = spend.iloc[:20]
-    panel = spend.stack().rename("spend").reset_index().set_axis(["day", "line", "spend"], axis=1)
-    panel = panel.assign(platform=panel["line"].str[0], campaign_id=panel["line"].str[1], campaign_name=panel["line"].str[1],
-                         channel="meta", outcome=0.0).drop(columns="line")
+    panel = panel_of(spend)
     table, _, summary = recommend(panel, pd.DataFrame(), BudgetConfig(), spend.index[-1], posterior={})
     hold = spend.iloc[-20:].mean().to_numpy() * spend.iloc[-7:].mean().sum() / spend.iloc[-20:].mean().sum()
     assert np.allclose(table["recommended_daily_spend"], hold) and np.allclose(table["hold_daily_spend"], hold)
@@ -145,27 +147,25 @@ def test_without_a_fitted_model_every_campaign_is_held_at_its_28_day_mean():
 
 
 def test_a_plan_short_of_confidence_moves_only_as_far_as_the_posterior_is_sure():
-    spend, outcome, in_stock, _, lines, _ = simulated_inputs(150, 22)
-    model = mmm.fit(spend, outcome, controls=in_stock, seed=22, holdout=False)
-    curves = mmm.curves_from_draws(mmm.draws_table(model, {}))
-    panel = spend.stack().rename("spend").reset_index().set_axis(["day", "line", "spend"], axis=1)
-    panel = panel.assign(platform=panel["line"].str[0], campaign_id=panel["line"].str[1], campaign_name=panel["line"].str[1],
-                         channel=panel["line"].str[0], outcome=0.0).drop(columns="line")
-    bold = recommend(panel, pd.DataFrame(), BudgetConfig(history_days=150, min_confidence=0.5), spend.index[-1], curves)
-    sure = recommend(panel, pd.DataFrame(), BudgetConfig(history_days=150, min_confidence=0.97), spend.index[-1], curves)
-    hold = bold[0]["hold_daily_spend"].to_numpy()
-    step = np.abs(sure[0]["recommended_daily_spend"].to_numpy() - hold).sum() / np.abs(bold[0]["recommended_daily_spend"].to_numpy() - hold).sum()
-    assert bold[2]["p_improve"] < 0.97 and step < 1.0  # the bold plan is not 97 % sure, so the sure one moves less of the way
-    moved = np.abs(sure[0]["recommended_daily_spend"].to_numpy() - hold).max() > 1e-6
-    if moved:  # whatever it still moves beats holding in ≥ 97 % of the draws (the interval is the recommended plan's)
-        assert "Moved only" in sure[0]["reason"].iloc[0] and sure[2]["p_improve"] >= 0.97 and sure[2]["change_p5"] >= 0
-    else:
-        assert "no smaller step toward it reaches 97%" in sure[0]["reason"].iloc[0] and pd.isna(sure[2]["p_improve"])
-        assert sure[2]["change_p5"] == sure[2]["change_p95"] == 0.0
+    spend, outcome, in_stock, *_ = simulated_inputs(150, 22)
+    curves = mmm.curves_from_draws(mmm.draws_table(mmm.fit(spend, outcome, controls=in_stock, seed=22, holdout=False), {}))
+    advice = {bar: recommend(panel_of(spend), pd.DataFrame(), BudgetConfig(history_days=150, min_confidence=bar), spend.index[-1], curves)
+              for bar in (0.5, 0.9, 0.97)}
+    hold = advice[0.5][0]["hold_daily_spend"].to_numpy()
+    moved = {bar: float(np.abs(table["recommended_daily_spend"].to_numpy() - hold).sum()) for bar, (table, _, _) in advice.items()}
+    bold, partway, held = advice[0.5][2], advice[0.9][2], advice[0.97][2]
+    assert 0.8 < bold["p_improve"] < 0.9 and bold["shrink"] == 1.0  # the expected-profit plan, followed all the way
+    # a 90 % bar: the longest 5 %-step toward it that beats holding in ≥ 90 % of the draws, and its own interval
+    assert 0.0 < partway["shrink"] < 1.0 and moved[0.9] == pytest.approx(partway["shrink"] * moved[0.5])
+    assert partway["p_improve"] >= 0.9 and partway["change_p5"] < partway["change_p50"] < bold["change_p50"]
+    assert advice[0.9][0]["reason"].str.contains("Moved only 80% of the way toward the plan that maximises expected profit").all()
+    # a 97 % bar that no step clears: held, a change of exactly nothing
+    assert moved[0.97] == 0.0 and pd.isna(held["p_improve"]) and held["change_p5"] == held["change_p95"] == 0.0
+    assert advice[0.97][0]["reason"].str.contains("no smaller step toward it reaches 97%").all()
 
 
 def test_a_day_the_ad_platforms_have_not_reported_yet_is_not_a_day_without_spend():
-    spend, outcome, in_stock, _, lines, _ = simulated_inputs(60, 21)
+    spend, *_ = simulated_inputs(60, 21)
     late = spend.index[-1] + pd.Timedelta(days=1)
     rows = spend.stack().rename("spend").reset_index().set_axis(["day", "line", "spend"], axis=1)
     performance = rows.assign(platform=rows["line"].str[0], campaign_id=rows["line"].str[1], campaign_name=rows["line"].str[1], model="m",
