@@ -145,17 +145,22 @@ def readouts_csv(folder: Path, lines: list[tuple[str, str]]) -> tuple[str, str, 
     rows = ["Test name,Platform,Campaign,Start date,End date,Test type,Incremental conversions,Lower bound (90%),Upper bound (90%),Spend"]
     for line in lines:
         campaign = by_line[line]
-        curve = campaign["response_curve"]
-        adstocked = geometric_adstock(spend[[line]].to_numpy(float).T, np.array([campaign["drawn"]["theta"]]))[0]
-        expected = hill(adstocked, curve["beta"], curve["K"], curve["kappa"])[-experiments.TEST_DAYS - 2 : -2]
-        caused = float(rng.poisson(expected).sum())
         google = line[0] == "google"
-        se = experiments.holdout_standard_error(caused, experiments.HOLDOUT_SHARE["geo" if google else "people"])
-        measured = caused + float(rng.normal(0, se))
+        measured, se = holdout_readout(campaign, spend[line], rng)
         rows.append(f"{campaign['campaign_name']} holdout,{line[0]},{campaign['campaign_name'] if google else line[1]},{days[0].date()},{days[-1].date()},"
                     f"{'Geo holdout' if google else 'Conversion lift'},{measured:.1f},{measured - experiments.Z90 * se:.1f},"
                     f"{measured + experiments.Z90 * se:.1f},{spend.loc[days, line].sum():.2f}")
     return "\n".join(rows) + "\n", str(days[0].date()), str(spend.index[-1].date())
+
+
+def holdout_readout(campaign: dict, spend: pd.Series, rng: np.random.Generator) -> tuple[float, float]:
+    """(measured incremental orders, standard error) of a holdout on one campaign over the 28 days before the last
+    two of `spend`: a Poisson draw of its true curve on its adstocked spend, plus the holdout's measurement noise."""
+    curve = campaign["response_curve"]
+    adstocked = geometric_adstock(spend.to_numpy(float)[None, :], np.array([campaign["drawn"]["theta"]]))[0]
+    caused = float(rng.poisson(hill(adstocked, curve["beta"], curve["K"], curve["kappa"])[-experiments.TEST_DAYS - 2 : -2]).sum())
+    se = experiments.holdout_standard_error(caused, experiments.HOLDOUT_SHARE["geo" if campaign["platform"] == "google" else "people"])
+    return caused + float(rng.normal(0, se)), se
 
 
 def brand_truth(folder: Path) -> tuple[dict, dict, float]:

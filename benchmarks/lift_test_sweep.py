@@ -67,18 +67,15 @@ def inputs(folder: Path) -> dict:
 
 
 def holdouts(folder: Path, data: dict, lines: list, seed: int) -> list[mmm.LiftTest]:
-    """The readouts of holdouts on `lines`, in the model's outcome units."""
+    """The readouts of holdouts on `lines` (budget_truth.holdout_readout), in the model's outcome units."""
     _, by_line, _ = bt.brand_truth(folder)
     spend, rng = data["spend"], np.random.default_rng([seed, 14])
     days = spend.index[-experiments.TEST_DAYS - 2 : -2]
     value = float(data["per_order"].reindex(days).mean())
     tests = []
     for line in lines:
-        campaign, curve = by_line[line], by_line[line]["response_curve"]
-        adstocked = geometric_adstock(spend[[line]].to_numpy(float).T, np.array([campaign["drawn"]["theta"]]))[0]
-        caused = float(rng.poisson(bt.hill(adstocked, curve["beta"], curve["K"], curve["kappa"])[-experiments.TEST_DAYS - 2 : -2]).sum())
-        se = experiments.holdout_standard_error(caused, experiments.HOLDOUT_SHARE["geo" if line[0] == "google" else "people"])
-        tests.append(mmm.LiftTest(line, days[0], days[-1], (caused + float(rng.normal(0, se))) * value, se * value, f"{campaign['campaign_name']} holdout"))
+        measured, se = bt.holdout_readout(by_line[line], spend[line], rng)
+        tests.append(mmm.LiftTest(line, days[0], days[-1], measured * value, se * value, f"{by_line[line]['campaign_name']} holdout"))
     return tests
 
 
