@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 DATA_DIR ?= $(CURDIR)/data
 export ECOM_PIPELINE_DATA_DIR := $(DATA_DIR)
 export DAGSTER_HOME := $(DATA_DIR)/dagster_home
+# One planned event per asset of a ranged run, not per asset and day (ecom_pipeline/instance.py: RUN_ENVIRONMENT).
+export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := true
 
 .PHONY: install run test dev clean bench-attribution
 

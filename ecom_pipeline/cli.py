@@ -9,7 +9,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from ecom_pipeline.backfill import DAYS_PER_RUN, RESTATE_DAYS, day_ranges
+from ecom_pipeline.backfill import DAYS_PER_RUN, day_ranges
 from ecom_pipeline.disk_space import is_disk_full, settings_disk_full_sentence
 from ecom_pipeline.sample.catalog import CASTS
 from ecom_pipeline.settings import DATA_DIR_ENV, LANDING_DIR_ENV, Settings, load_settings
@@ -177,9 +177,11 @@ def _generate(args: argparse.Namespace) -> int:
 def prepare_environment(settings: Settings) -> None:
     """Point Dagster and the definitions at this data directory, with the project's dagster.yaml (PostgreSQL
     storage when ECOM_PIPELINE_POSTGRES_URL is set)."""
-    from ecom_pipeline.instance import write_dagster_yaml
+    from ecom_pipeline.instance import RUN_ENVIRONMENT, write_dagster_yaml
 
     settings.ensure_dirs()
+    for name, value in RUN_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     os.environ[DATA_DIR_ENV] = str(settings.data_dir)
     os.environ[LANDING_DIR_ENV] = str(settings.landing_dir)
@@ -317,16 +319,18 @@ def report_rejections(rejections: list, instance=None) -> None:
 
 def materialize_days(settings: Settings, first: str, last: str, instance=None, families: set[str] | None = None,
                      days_per_run: int = DAYS_PER_RUN):
-    """Runs of the ingest job over [first, last], recorded in the Dagster instance (the data directory's): one run per
-    range of at most `days_per_run` days, oldest first, the snapshot assets (LTV, budget, validation tables) only in
-    the last. With `families`, only the raw assets of those export families (and everything downstream) run.
-    Returns the last run's result; a failed run stops the rest."""
+    """Runs of the ingest job over [first, last], recorded in the Dagster instance (the data directory's), in two
+    passes cut into ranges of at most `days_per_run` days, oldest first: the raw exports of every range, then what is
+    derived from them, the snapshot assets (LTV, budget, validation tables) only in the very last run. Every export is
+    in the lake before any day is derived, so a day is priced once, with the labels filed after it — no range needs
+    to restate the week before it. With `families`, only the raw assets of those export families (and everything
+    downstream) run. Returns the last run's result; a failed run stops the rest."""
     from contextlib import nullcontext
 
     from dagster import DagsterInstance
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-    from ecom_pipeline.defs.assets import assets_for_family, downstream_of_every_run, snapshot_keys
+    from ecom_pipeline.defs.assets import assets_for_family, downstream_of_every_run, raw_keys, snapshot_keys
     from ecom_pipeline.defs.build import INGEST_JOB, build_definitions
     from ecom_pipeline.recovery import fail_dead_runs, run_tags
 
@@ -339,20 +343,24 @@ def materialize_days(settings: Settings, first: str, last: str, instance=None, f
 
         selection = [key for family in sorted(families) for key in assets_for_family(family)]
         selection += [AssetKey("quarantine"), AssetKey("ingest_log"), *downstream_of_every_run()]
-    ranges = day_ranges(first, last, days_per_run, RESTATE_DAYS)
-    snapshots = snapshot_keys()
-    daily = [key for key in selection if key not in snapshots]
+    ranges = day_ranges(first, last, days_per_run)
+    snapshots, raw = snapshot_keys(), raw_keys()
+    passes = [(start, end, [key for key in selection if key in raw]) for start, end in ranges]
+    passes += [(start, end, [key for key in selection if key not in raw and key not in snapshots]) for start, end in ranges]
+    passes[-1] = (*passes[-1][:2], passes[-1][2] + [key for key in selection if key in snapshots])
+    passes = [(start, end, keys) for start, end, keys in passes if keys]
     with (nullcontext(instance) if instance is not None else DagsterInstance.get()) as instance:
         for run_id in fail_dead_runs(instance):
             print(f"marked run {run_id} failed: its process ended without finishing it", file=sys.stderr)
-        for start, end in ranges:
+        for start, end, keys in passes:
             result = job.execute_in_process(
-                instance=instance, raise_on_error=False, asset_selection=selection if (start, end) == ranges[-1] else daily,
+                instance=instance, raise_on_error=False, asset_selection=keys,
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
                 tags={ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end, "ecom_pipeline/launched_by": "cli", **run_tags()},
             )
-            if len(ranges) > 1:
-                print(f"  run {start} .. {end}: {'succeeded' if result.success else 'FAILED'}", flush=True)
+            if len(passes) > 1:
+                stage = "exports" if set(keys) <= raw else "derived"
+                print(f"  run {start} .. {end} ({stage}): {'succeeded' if result.success else 'FAILED'}", flush=True)
             if not result.success:
                 break
         return result

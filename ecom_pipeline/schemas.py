@@ -338,6 +338,20 @@ ORDERS_ENRICHED = TableSpec(
     "revenue − COGS − label cost − payment fees; first-order flag, sequence number and acquisition channel.",
 )
 
+SESSIONS = TableSpec(
+    name="sessions",
+    columns={
+        "session": "string", "day": "date", "touch_timestamp": "timestamp", "anonymous_id": "string", "customer_key": "string",
+        "utm_source": "string", "utm_medium": "string", "utm_campaign": "string", "click_id": "string", "click_id_type": "string",
+        "referrer_host": "string", "landing_page": "string", "channel": "string", "platform": "string",
+    },
+    partition_column="day",
+    key=("session",),
+    description="One row per web session, on the day it starts: its landing event's time, tags and referrer (none when "
+    "it is the shop's own host), the customer key any of its events carried, and its channel and platform by the "
+    "channel-grouping rules. Each day's events become sessions once; journeys and paths read these.",
+)
+
 CUSTOMER_JOURNEYS = TableSpec(
     name="customer_journeys",
     columns={
@@ -511,7 +525,7 @@ BUDGET_RECOMMENDATIONS = TableSpec(
 )
 
 TABLES = {spec.name: spec for spec in (AD_PERFORMANCE, ORDERS, ORDER_LINES, PRODUCTS, INVENTORY_LEVELS, SHIPMENTS, TOUCHPOINTS, FX_RATES, LIFT_TESTS, QUARANTINE,
-                                       INGEST_LOG, AD_PERFORMANCE_UNIFIED, ORDERS_ENRICHED, CUSTOMER_JOURNEYS, CONVERSION_PATHS, DAILY_SUMMARY,
+                                       INGEST_LOG, AD_PERFORMANCE_UNIFIED, SESSIONS, ORDERS_ENRICHED, CUSTOMER_JOURNEYS, CONVERSION_PATHS, DAILY_SUMMARY,
                                        ATTRIBUTION_CREDITS, CHANNEL_PERFORMANCE, CUSTOMER_LTV, CHANNEL_LTV, MEDIA_MIX_MODEL,
                                        MEDIA_MIX_FIT, RESPONSE_CURVES, BUDGET_RECOMMENDATIONS, EXPERIMENT_READOUTS, EXPERIMENT_PLAN)}
 

@@ -53,9 +53,9 @@ RAW_ASSETS = {
     "raw_fx_rates": ("fx_rates", "fx_rates", "dated exchange-rate tables"),
     "raw_lift_tests": ("lift_tests", "lift_tests", "lift-test readouts (conversion lift, geo holdout, on/off)"),
 }
-# Event-grain tables stay in the lake (Parquet): raw touchpoints, and the credits of every order × touch × model
-# (~30 rows per order, 10M a year, which a SQL insert would spend minutes on). The warehouse gets the rest.
-LAKE_ONLY = {"raw_touchpoints", "attribution_credits"}
+# Event-grain tables stay in the lake (Parquet): raw touchpoints and their sessions, and the credits of every
+# order × touch × model (~30 rows per order, 10M a year, which a SQL insert would spend minutes on). The warehouse gets the rest.
+LAKE_ONLY = {"raw_touchpoints", "sessions", "attribution_credits"}
 PUBLISHED = {name: spec for name, spec in {**{name: table for name, (_, table, _) in RAW_ASSETS.items()},
                                           **{name: spec.name for name, spec in {**MARTS, **ATTRIBUTION_TABLES, **VALUE_TABLES}.items()}}.items()
              if name not in LAKE_ONLY}
@@ -68,6 +68,11 @@ def downstream_of_every_run() -> list[AssetKey]:
     """What any new export refreshes besides its own raw assets: the marts, attribution, LTV and budget, and their
     warehouse copies."""
     return [AssetKey(name) for name in DERIVED] + [AssetKey(["warehouse", name]) for name in DERIVED if name in PUBLISHED]
+
+
+def raw_keys() -> set[AssetKey]:
+    """The raw assets of every export family and their warehouse copies."""
+    return {key for family in FAMILIES for key in assets_for_family(family)}
 
 
 def snapshot_keys() -> set[AssetKey]:

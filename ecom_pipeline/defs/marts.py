@@ -1,4 +1,4 @@
-"""Journeys and profit in Dagster: ad_performance, customer_journeys, orders_enriched, conversion_paths and
+"""Journeys and profit in Dagster: ad_performance, sessions, customer_journeys, orders_enriched, conversion_paths and
 daily_summary, partitioned by day and computed by the pure functions in `journey/` and `profit/`."""
 
 from datetime import date, timedelta
@@ -24,29 +24,32 @@ from ecom_pipeline import lake
 from ecom_pipeline.defs.metadata import column_schema, png_markdown, preview, pyplot
 from ecom_pipeline.defs.resources import PipelineSettings
 from ecom_pipeline.journey.acquisition import acquisition_channels
-from ecom_pipeline.journey.channels import (
-    STORE_ATTRIBUTION, assign_channels, hosts, load_grouping, match_campaigns, match_rates, sessions_from_events, store_touches,
-)
+from ecom_pipeline.journey.channels import STORE_ATTRIBUTION, daily_sessions, load_grouping, match_campaigns, match_rates, store_touches
 from ecom_pipeline.journey.journeys import conversion_paths, journeys, lost_journeys, stitch
 from ecom_pipeline.profit.marketing import daily_summary, unify_ads
 from ecom_pipeline.profit.fx import missing_rate_message, orders_to_reporting
 from ecom_pipeline.profit.orders import ProfitConfig, enrich_orders
 from ecom_pipeline.schemas import (
     AD_PERFORMANCE, AD_PERFORMANCE_UNIFIED, FX_RATES, CONVERSION_PATHS, CUSTOMER_JOURNEYS, DAILY_SUMMARY, ORDER_LINES, ORDERS,
-    ORDERS_ENRICHED, PRODUCTS, SHIPMENTS, TOUCHPOINTS, conform,
+    ORDERS_ENRICHED, PRODUCTS, SESSIONS, SHIPMENTS, TOUCHPOINTS, conform,
 )
 
 LOOKBACK_DAYS = 30
 HISTORY_COLUMNS = ["order_id", "customer_key", "created_timestamp", "order_date"]
 MATCH_RATE_FLOOR = 0.9
 AD_ASSETS = ("raw_meta_ads", "raw_google_ads", "raw_tiktok_ads")
-MARTS = {"ad_performance": AD_PERFORMANCE_UNIFIED, "customer_journeys": CUSTOMER_JOURNEYS, "orders_enriched": ORDERS_ENRICHED,
+MARTS = {"ad_performance": AD_PERFORMANCE_UNIFIED, "sessions": SESSIONS, "customer_journeys": CUSTOMER_JOURNEYS, "orders_enriched": ORDERS_ENRICHED,
          "conversion_paths": CONVERSION_PATHS, "daily_summary": DAILY_SUMMARY}
 
 
 def days_before(first: str, count: int) -> list[str]:
     start = date.fromisoformat(first)
     return [(start - timedelta(days=i)).isoformat() for i in range(count, 0, -1)]
+
+
+def days_after(last: str, count: int) -> list[str]:
+    end = date.fromisoformat(last)
+    return [(end + timedelta(days=i)).isoformat() for i in range(1, count + 1)]
 
 
 def read_table(pipeline: PipelineSettings, name: str, spec, days=None, columns=None) -> pd.DataFrame:
@@ -99,20 +102,32 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         return frame
 
     @asset(partitions_def=partitions, kinds={"pandas", "parquet"},
-           deps=[AssetDep("raw_touchpoints", partition_mapping=TimeWindowPartitionMapping(start_offset=-LOOKBACK_DAYS, allow_nonexistent_upstream_partitions=True)),
+           deps=[AssetDep("raw_touchpoints", partition_mapping=TimeWindowPartitionMapping(start_offset=-1, end_offset=1, allow_nonexistent_upstream_partitions=True))],
+           description=SESSIONS.description, **asset_options(SESSIONS))
+    def sessions(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
+        days = list(context.partition_keys)
+        events = read_table(pipeline, "raw_touchpoints", TOUCHPOINTS, days_before(days[0], 1) + days + days_after(days[-1], 1))
+        out = conform(daily_sessions(events, days, load_grouping(pipeline.channel_grouping or None)), SESSIONS)
+        by_channel = out["channel"].value_counts().rename("sessions").to_frame()
+        context.add_output_metadata({**run_counts(out, days), "identified_share": round(float(out["customer_key"].notna().mean()), 4) if len(out) else 0.0,
+                                     "sessions_by_channel": MetadataValue.md(by_channel.to_markdown() if len(by_channel) else "_no sessions_"),
+                                     "preview": preview(out, SESSIONS)})
+        return out
+
+    @asset(partitions_def=partitions, kinds={"pandas", "parquet"},
+           deps=[AssetDep("sessions", partition_mapping=TimeWindowPartitionMapping(start_offset=-LOOKBACK_DAYS, allow_nonexistent_upstream_partitions=True)),
                  AssetDep("raw_shopify_orders", partition_mapping=all_of), AssetDep("ad_performance", partition_mapping=all_of)],
            check_specs=[AssetCheckSpec("campaign_match_rate", asset="customer_journeys",
                                        description=f"share of paid sessions tagged with a utm_campaign that match an ad campaign, per platform (warn below {MATCH_RATE_FLOOR:.0%})")],
            description=CUSTOMER_JOURNEYS.description, **asset_options(CUSTOMER_JOURNEYS))
     def customer_journeys(context: AssetExecutionContext, pipeline: PipelineSettings):
         days = list(context.partition_keys)
-        events = read_table(pipeline, "raw_touchpoints", TOUCHPOINTS, days_before(days[0], LOOKBACK_DAYS) + days)
         campaigns = read_table(pipeline, "ad_performance", AD_PERFORMANCE_UNIFIED)
-        rules = load_grouping(pipeline.channel_grouping or None)
-        sessions = match_campaigns(assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), rules), campaigns)
+        sessions = match_campaigns(read_table(pipeline, "sessions", SESSIONS, days_before(days[0], LOOKBACK_DAYS) + days), campaigns)
         stitched_share = stitch(sessions)[1]
         history = order_history(pipeline)
-        told = store_touches(read_table(pipeline, "raw_shopify_orders", ORDERS, days, columns=["order_id", *STORE_ATTRIBUTION]), rules)
+        told = store_touches(read_table(pipeline, "raw_shopify_orders", ORDERS, days, columns=["order_id", *STORE_ATTRIBUTION]),
+                             load_grouping(pipeline.channel_grouping or None))
         rows = conform(journeys(on_days(history, "order_date", days), history, sessions, LOOKBACK_DAYS, told), CUSTOMER_JOURNEYS)
         rates = match_rates(sessions)
         yield Output(rows, metadata={
@@ -163,14 +178,13 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
 
     @asset(partitions_def=partitions, kinds={"pandas", "parquet"},
            deps=[AssetDep("customer_journeys"), AssetDep("orders_enriched"),
-                 AssetDep("raw_touchpoints", partition_mapping=TimeWindowPartitionMapping(start_offset=-2 * LOOKBACK_DAYS, allow_nonexistent_upstream_partitions=True))],
+                 AssetDep("sessions", partition_mapping=TimeWindowPartitionMapping(start_offset=-2 * LOOKBACK_DAYS, allow_nonexistent_upstream_partitions=True))],
            name="conversion_paths", description=CONVERSION_PATHS.description, **asset_options(CONVERSION_PATHS))
     def conversion_paths_asset(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.DataFrame:
         days = list(context.partition_keys)
         rows = read_table(pipeline, "customer_journeys", CUSTOMER_JOURNEYS, days)
         values = read_table(pipeline, "orders_enriched", ORDERS_ENRICHED, days).rename(columns={"net_sales": "value"})[["order_id", "value", "contribution_margin"]]
-        events = read_table(pipeline, "raw_touchpoints", TOUCHPOINTS, days_before(days[0], 2 * LOOKBACK_DAYS) + days)
-        sessions = assign_channels(sessions_from_events(events, shop_hosts=_shop_hosts(events)), load_grouping(pipeline.channel_grouping or None))
+        sessions = read_table(pipeline, "sessions", SESSIONS, days_before(days[0], 2 * LOOKBACK_DAYS) + days)
         orders = order_history(pipeline)
         lost = lost_journeys(sessions, orders, [pd.Timestamp(d) for d in days], LOOKBACK_DAYS)
         out = conform(conversion_paths(rows, values, lost), CONVERSION_PATHS)
@@ -190,14 +204,7 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
                                      "chart": MetadataValue.md(_chart(recent)), "preview": preview(out, DAILY_SUMMARY)})
         return out
 
-    return [ad_performance, customer_journeys, orders_enriched, conversion_paths_asset, daily_summary_asset]
-
-
-def _shop_hosts(events: pd.DataFrame) -> tuple[str, ...]:
-    """The shop's own host(s): where the landing pages live."""
-    pages = events["landing_page"].value_counts()
-    counts = pd.Series(pages.to_numpy(), index=pages.index.map(hosts(pages.index.to_series()))).groupby(level=0).sum()
-    return tuple(counts.sort_values(ascending=False, kind="stable").head(3).index) if len(counts) else ()
+    return [ad_performance, sessions, customer_journeys, orders_enriched, conversion_paths_asset, daily_summary_asset]
 
 
 def _chart(summary: pd.DataFrame) -> str:

@@ -104,6 +104,20 @@ def sessions_from_events(events: pd.DataFrame, shop_hosts: tuple[str, ...] = ())
     return sessions.reset_index(drop=True)
 
 
+def shop_hosts(events: pd.DataFrame) -> tuple[str, ...]:
+    """The shop's own host(s): the (up to three) hosts most landing pages are on."""
+    pages = events["landing_page"].value_counts()
+    counts = pd.Series(pages.to_numpy(), index=pages.index.map(hosts(pages.index.to_series()))).groupby(level=0).sum()
+    return tuple(counts.sort_values(ascending=False, kind="stable").head(3).index) if len(counts) else ()
+
+
+def daily_sessions(events: pd.DataFrame, days: list[str], rules: list[GroupingRule]) -> pd.DataFrame:
+    """The sessions that start on `days`, with their channels. `events` also holds the day before the first and the day
+    after the last, so that a session crossing midnight is counted once, on its first day, with all its events."""
+    sessions = assign_channels(sessions_from_events(events, shop_hosts=shop_hosts(events)), rules)
+    return sessions[sessions["day"].isin(pd.DatetimeIndex(days))].reset_index(drop=True)
+
+
 def hosts(urls: pd.Series) -> pd.Series:
     """Lower-cased host of each distinct URL (indexed by the URL): parsed once per distinct value."""
     distinct = pd.Series(urls.dropna().unique(), dtype="string")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from ecom_pipeline.backfill import RESTATE_DAYS
+from ecom_pipeline.instance import RUN_ENVIRONMENT
 from ecom_pipeline_tests.conftest import copy_exports
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -43,7 +44,7 @@ class Deployment:
     def __init__(self, data: Path):
         self.data, self.port = data, free_port()
         self.env = {**os.environ, "ECOM_PIPELINE_DATA_DIR": str(data), "ECOM_PIPELINE_LANDING_DIR": str(data / "landing"),
-                    "DAGSTER_HOME": str(data / "dagster_home"), "ECOM_PIPELINE_START_DATE": "2025-05-01"}
+                    "DAGSTER_HOME": str(data / "dagster_home"), "ECOM_PIPELINE_START_DATE": "2025-05-01", **RUN_ENVIRONMENT}
         subprocess.run([str(BIN / "ecom-pipeline"), "home"], env=self.env, check=True, capture_output=True)
         logs = data / "logs"
         logs.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from ecom_pipeline.journey.channels import assign_channels, load_grouping, match_campaigns, match_rates, sessions_from_events
+from ecom_pipeline.journey.channels import assign_channels, daily_sessions, load_grouping, match_campaigns, match_rates, sessions_from_events
 from ecom_pipeline.journey.journeys import conversion_paths, journeys, lost_journeys, non_converting, path_strings, stitch
 from ecom_pipeline.schemas import TOUCHPOINTS, conform
 
@@ -47,6 +47,25 @@ def test_sessions_channels_and_the_click_id_outranking_utms():
     assert sessions.loc["s3", "campaign_id"] == "111" and sessions.loc["s1", "campaign_id"] == "222"
     rates = match_rates(sessions.reset_index()).set_index("platform")
     assert rates.loc["meta"].to_dict() == {"sessions": 2, "tagged": 2, "matched": 2, "match_rate": 1.0}
+
+
+def test_daily_sessions_count_a_session_once_on_its_first_day_with_all_its_events():
+    """A visit from 23:50 to 00:20 is one session of its first day, identified by its after-midnight purchase; the
+    day after holds only the sessions that start on it. Day by day, the same sessions as all events at once."""
+    events = _events([
+        {"event_id": "1", "event_timestamp": "2025-06-01T23:50Z", "event_name": "page_view", "anonymous_id": "a1", "session_id": "late",
+         "utm_source": "klaviyo", "utm_medium": "email", "utm_campaign": "weekly"},
+        {"event_id": "2", "event_timestamp": "2025-06-02T00:20Z", "event_name": "purchase", "anonymous_id": "a1", "session_id": "late", "customer_key": "k1"},
+        {"event_id": "3", "event_timestamp": "2025-06-02T09:00Z", "event_name": "page_view", "anonymous_id": "a2", "session_id": "morning"},
+        {"event_id": "4", "event_timestamp": "2025-06-03T09:00Z", "event_name": "page_view", "anonymous_id": "a2"},  # no session id
+    ])
+    rules = load_grouping()
+    first = daily_sessions(events, ["2025-06-01"], rules)
+    assert first["session"].tolist() == ["late"] and first["customer_key"].tolist() == ["k1"] and first["channel"].tolist() == ["Email"]
+    assert daily_sessions(events, ["2025-06-02"], rules)["session"].tolist() == ["morning"]
+    assert daily_sessions(events, ["2025-06-03"], rules)["session"].tolist() == ["a2@2025-06-03"]
+    by_day = pd.concat([daily_sessions(events, [day], rules) for day in ("2025-06-01", "2025-06-02", "2025-06-03")], ignore_index=True)
+    pd.testing.assert_frame_equal(by_day, assign_channels(sessions_from_events(events), rules))
 
 
 def test_an_anonymous_id_is_stitched_by_a_later_purchase():
