@@ -22,6 +22,7 @@ CHANNEL_GROUPING_ENV = "ECOM_PIPELINE_CHANNEL_GROUPING"
 PAYMENT_FEES_ENV = "ECOM_PIPELINE_PAYMENT_FEES"
 DEFAULT_COGS_RATE_ENV = "ECOM_PIPELINE_DEFAULT_COGS_RATE"
 ORDER_TOLERANCE_ENV = "ECOM_PIPELINE_ORDER_TOLERANCE"
+ASSET_OWNERS_ENV = "ECOM_PIPELINE_ASSET_OWNERS"
 POSTGRES_URL_ENV = "ECOM_PIPELINE_POSTGRES_URL"  # one switch: Dagster's instance and the warehouse on PostgreSQL
 
 # No lower bound a brand would meet: a first export holds years of history, and history is not an error. Set
@@ -44,6 +45,7 @@ class Settings:
     channel_grouping: str = ""  # a CSV of channel rules; empty: the packaged default
     payment_fees: str = "2.9%+0.30"  # payment processor fee per order: a percentage of the total plus a fixed amount
     default_cogs_rate: float = 0.40  # COGS as a share of price for a SKU without `Cost per item`
+    asset_owners: str = "team:data"  # who answers for the assets in the UI: emails or team:name, comma-separated
 
     def profit_config(self) -> dict:
         text = self.payment_fees.replace(" ", "")
@@ -53,6 +55,9 @@ class Settings:
                     "default_cogs_rate": self.default_cogs_rate}
         except ValueError:
             raise ValueError(f"{PAYMENT_FEES_ENV}: {self.payment_fees!r} is not like 2.9%+0.30") from None
+
+    def owners(self) -> list[str]:
+        return [owner.strip() for owner in self.asset_owners.split(",") if owner.strip()]
 
     def rates(self) -> dict[str, float]:
         """Fixed exchange rates from configuration; the shop currency is always 1."""
@@ -146,4 +151,5 @@ def load_settings(data_dir: str | os.PathLike | None = None, landing_dir: str | 
         channel_grouping=os.environ.get(CHANNEL_GROUPING_ENV, ""),
         payment_fees=os.environ.get(PAYMENT_FEES_ENV, "2.9%+0.30"),
         default_cogs_rate=float(os.environ.get(DEFAULT_COGS_RATE_ENV, "0.40")),
+        asset_owners=os.environ.get(ASSET_OWNERS_ENV, "team:data"),
     )

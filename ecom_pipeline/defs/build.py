@@ -8,6 +8,7 @@ from dagster import (
     Definitions,
     define_asset_job,
     in_process_executor,
+    map_asset_specs,
 )
 import sqlalchemy as sa
 
@@ -23,11 +24,11 @@ from ecom_pipeline.defs.validation_assets import build_validation_asset, rejecte
 from ecom_pipeline.settings import Settings
 
 
-
 def build_definitions(settings: Settings) -> Definitions:
     partitions = DailyPartitionsDefinition(start_date=settings.start_date, timezone=settings.shop_timezone)
     dialect = sa.make_url(settings.warehouse_url).get_backend_name()
     assets = [*build_assets(partitions, dialect), build_validation_asset(dialect), *build_marts(partitions), *build_attribution(partitions), *build_value_assets()]
+    assets = map_asset_specs(lambda spec: spec.replace_attributes(owners=settings.owners()), assets)
     job = define_asset_job(
         INGEST_JOB,
         selection=AssetSelection.all(),

@@ -28,6 +28,7 @@ class PipelineSettings(ConfigurableResource):
     channel_grouping: str = ""
     payment_fees: str = "2.9%+0.30"
     default_cogs_rate: float = 0.40
+    asset_owners: str = "team:data"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "PipelineSettings":

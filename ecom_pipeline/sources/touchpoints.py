@@ -63,9 +63,13 @@ def parse(raw: bytes, name: str = "", mtime: float | None = None, default_curren
 
 
 def _read_json_lines(text: str, problems: list[Problem]) -> pd.DataFrame:
-    """Flat event lines in one vectorised read; GA4 lines, blank lines or broken lines one by one."""
+    """Flat event lines in one vectorised read (Arrow's reader, else pandas'); GA4 lines, blank lines or broken lines
+    one by one."""
     first = text.lstrip().split("\n", 1)[0]
     if '"user_pseudo_id"' not in first and "\n\n" not in text.strip():
+        flat = _read_flat_lines(text)
+        if flat is not None:
+            return flat
         try:
             return pd.read_json(io.StringIO(text), lines=True, dtype=False, convert_dates=False, keep_default_dates=False)
         except ValueError:
@@ -83,6 +87,22 @@ def _read_json_lines(text: str, problems: list[Problem]) -> pd.DataFrame:
         index.append(number - 1)
     return pd.DataFrame.from_records(records, index=index) if records else pd.DataFrame(columns=["event_timestamp", "event_name"])
 
+
+def _read_flat_lines(text: str) -> pd.DataFrame | None:
+    """Flat lines through Arrow's multi-threaded JSON reader, the way pandas reads them with `dtype=False`: text stays
+    text (the time and day columns too, never guessed into timestamps), whole numbers stay whole. None when a line is
+    broken, a column mixes numbers and text, or a value is nested: pandas' reader, or the line-by-line read, then decides."""
+    import pyarrow as pa
+    import pyarrow.json as pa_json
+
+    kept_text = pa.schema([(name, pa.string()) for name in ("event_timestamp", "timestamp", "event_time", "event_date") if f'"{name}"' in text])
+    try:
+        table = pa_json.read_json(pa.py_buffer(text.encode("utf-8")), parse_options=pa_json.ParseOptions(explicit_schema=kept_text, unexpected_field_behavior="infer"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if any(pa.types.is_nested(field.type) or pa.types.is_temporal(field.type) for field in table.schema if field.name not in kept_text.names):
+        return None
+    return table.to_pandas(integer_object_nulls=True)
 
 def _from_ga4(record: dict, number: int) -> dict:
     """Flatten one GA4 BigQuery export event into the generic event fields."""

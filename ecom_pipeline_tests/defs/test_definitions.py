@@ -19,9 +19,17 @@ def test_definitions_load_and_every_asset_is_described(settings):
         assert node.description and len(node.description) > 40, key
         assert node.group_name in {"ingest", "warehouse", "validation", "marts", "attribution", "ltv", "budget", "experiments"}, key
         assert node.kinds, key
+        assert node.owners == ["team:data"], key
     assert graph.get(AssetKey("raw_touchpoints")).partitions_def is not None
     assert {s.name for s in defs.schedules} == {"daily_ingest_schedule"}
     assert {s.name for s in defs.sensors} == {"landing_sensor"}
+
+
+def test_asset_owners_are_a_setting(settings):
+    from dataclasses import replace
+
+    graph = build_definitions(replace(settings, asset_owners="growth@brand.example, team:analytics")).resolve_asset_graph()
+    assert {tuple(graph.get(key).owners) for key in graph.get_all_asset_keys()} == {("growth@brand.example", "team:analytics")}
 
 
 def test_the_module_definitions_load():
