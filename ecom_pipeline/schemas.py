@@ -402,7 +402,7 @@ ATTRIBUTION_CREDITS = TableSpec(
     "and the net sales and contribution margin it attributes. Rule-based models (first/last touch, last non-direct, "
     "linear, time decay, position-based) read the touches; Markov order 1–3 and Shapley are fitted on the conversion "
     "paths of the trailing 90 days and share each order among its channels by their removal effects / Shapley values. "
-    "Kept in the lake only (Parquet, ~30 rows per order); the warehouse gets their sums in `channel_performance`.",
+    "Published for every model (ECOM_PIPELINE_PUBLISHED_MODELS to choose); their sums are `channel_performance`.",
 )
 
 CHANNEL_PERFORMANCE = TableSpec(

@@ -23,6 +23,7 @@ PAYMENT_FEES_ENV = "ECOM_PIPELINE_PAYMENT_FEES"
 DEFAULT_COGS_RATE_ENV = "ECOM_PIPELINE_DEFAULT_COGS_RATE"
 ORDER_TOLERANCE_ENV = "ECOM_PIPELINE_ORDER_TOLERANCE"
 ASSET_OWNERS_ENV = "ECOM_PIPELINE_ASSET_OWNERS"
+PUBLISHED_MODELS_ENV = "ECOM_PIPELINE_PUBLISHED_MODELS"
 POSTGRES_URL_ENV = "ECOM_PIPELINE_POSTGRES_URL"  # one switch: Dagster's instance and the warehouse on PostgreSQL
 
 # No lower bound a brand would meet: a first export holds years of history, and history is not an error. Set
@@ -46,6 +47,7 @@ class Settings:
     payment_fees: str = "2.9%+0.30"  # payment processor fee per order: a percentage of the total plus a fixed amount
     default_cogs_rate: float = 0.40  # COGS as a share of price for a SKU without `Cost per item`
     asset_owners: str = "team:data"  # who answers for the assets in the UI: emails or team:name, comma-separated
+    published_models: str = "all"  # the attribution models whose credits the warehouse gets: all, none, or a list
 
     def profit_config(self) -> dict:
         text = self.payment_fees.replace(" ", "")
@@ -58,6 +60,19 @@ class Settings:
 
     def owners(self) -> list[str]:
         return [owner.strip() for owner in self.asset_owners.split(",") if owner.strip()]
+
+    def credit_models(self, known: tuple[str, ...]) -> tuple[str, ...]:
+        """The models of `known` whose order × touch credits are published (`all`, `none`, or a comma list)."""
+        text = self.published_models.strip().lower()
+        if text in ("all", ""):
+            return known
+        if text == "none":
+            return ()
+        chosen = tuple(model.strip() for model in text.split(",") if model.strip())
+        unknown = [model for model in chosen if model not in known]
+        if unknown:
+            raise ValueError(f"{PUBLISHED_MODELS_ENV}: {', '.join(unknown)} is not a model; use all, none or some of {', '.join(known)}")
+        return chosen
 
     def rates(self) -> dict[str, float]:
         """Fixed exchange rates from configuration; the shop currency is always 1."""
@@ -152,4 +167,5 @@ def load_settings(data_dir: str | os.PathLike | None = None, landing_dir: str | 
         payment_fees=os.environ.get(PAYMENT_FEES_ENV, "2.9%+0.30"),
         default_cogs_rate=float(os.environ.get(DEFAULT_COGS_RATE_ENV, "0.40")),
         asset_owners=os.environ.get(ASSET_OWNERS_ENV, "team:data"),
+        published_models=os.environ.get(PUBLISHED_MODELS_ENV, "all"),
     )

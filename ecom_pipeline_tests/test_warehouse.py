@@ -1,5 +1,7 @@
 """Publishing into a warehouse an earlier release wrote: the columns a newer release adds are added, nothing fails."""
 
+import sqlite3
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -108,3 +110,22 @@ def test_postgres_bulk_copy_keeps_every_value_as_sqlite_inserts_do(tmp_path, pos
     stamps = {r[0]: r[4] for r in copied}
     assert stamps["a,b"] == pd.Timestamp("2026-01-01 08:00:00.123456+00:00") and stamps["line\nbreak"] == pd.Timestamp("2026-01-01 23:59:59+00:00")
     assert stamps[""] is None
+
+
+def test_sqlite_bulk_publish_stores_what_the_drivers_inserts_store(tmp_path):
+    """The ADBC bulk path writes the very text and numbers Python's sqlite3 writes through executemany (dates, UTC
+    times with and without microseconds, booleans, NULLs), so the rows of earlier releases and new ones compare alike;
+    re-publishing the day replaces it."""
+    spec, frame = _awkward_rows()
+    bulk = warehouse.make_engine(f"sqlite:///{tmp_path / 'bulk.sqlite'}")
+    assert warehouse.publish(bulk, "awkward", spec, frame, ["2026-01-01"]) == 6
+    assert warehouse.publish(bulk, "awkward", spec, frame, ["2026-01-01"]) == 6
+    driver = sa.create_engine(f"sqlite:///{tmp_path / 'driver.sqlite'}")
+    table = warehouse.table_for("awkward", spec, sa.MetaData())
+    table.create(driver)
+    with driver.begin() as connection:
+        warehouse._insert(connection, table, list(spec.columns), warehouse._columns(frame, spec, table, driver.dialect))
+    stored = {name: sqlite3.connect(tmp_path / name).execute("select * from awkward order by rowid").fetchall() for name in ("bulk.sqlite", "driver.sqlite")}
+    assert stored["bulk.sqlite"] == stored["driver.sqlite"] and len(stored["bulk.sqlite"]) == 6
+    assert stored["bulk.sqlite"][0][0] == "2026-01-01" and stored["bulk.sqlite"][0][5] == "2026-01-01 08:00:00.123456+00:00"
+    assert stored["bulk.sqlite"][2][5] == "2026-01-01 23:59:59+00:00"

@@ -19,6 +19,7 @@ from dagster import (
     AssetSpec,
     BackfillPolicy,
     BetaWarning,
+    Failure,
     MaterializeResult,
     MetadataValue,
     Output,
@@ -27,6 +28,7 @@ from dagster import (
 )
 
 from ecom_pipeline import lake, warehouse
+from ecom_pipeline.attribution.credits import MODELS
 from ecom_pipeline.defs.metadata import column_schema, markdown, preview, table_metadata
 from ecom_pipeline.defs.resources import PipelineSettings, Warehouse
 from ecom_pipeline.defs.attribution_assets import ATTRIBUTION_TABLES
@@ -53,9 +55,9 @@ RAW_ASSETS = {
     "raw_fx_rates": ("fx_rates", "fx_rates", "dated exchange-rate tables"),
     "raw_lift_tests": ("lift_tests", "lift_tests", "lift-test readouts (conversion lift, geo holdout, on/off)"),
 }
-# Event-grain tables stay in the lake (Parquet): raw touchpoints and their sessions, and the credits of every
-# order × touch × model (~30 rows per order, 10M a year, which a SQL insert would spend minutes on). The warehouse gets the rest.
-LAKE_ONLY = {"raw_touchpoints", "sessions", "attribution_credits"}
+# Event-grain tables stay in the lake (Parquet): raw touchpoints and their sessions. The warehouse gets the rest,
+# the credits of every order × touch × model too (~23 rows per order, 12M a year; ECOM_PIPELINE_PUBLISHED_MODELS).
+LAKE_ONLY = {"raw_touchpoints", "sessions"}
 PUBLISHED = {name: spec for name, spec in {**{name: table for name, (_, table, _) in RAW_ASSETS.items()},
                                           **{name: spec.name for name, spec in {**MARTS, **ATTRIBUTION_TABLES, **VALUE_TABLES}.items()}}.items()
              if name not in LAKE_ONLY}
@@ -175,6 +177,10 @@ def build_warehouse_asset(dialect: str) -> AssetsDefinition:
     def warehouse_publish(context: AssetExecutionContext, pipeline: PipelineSettings, warehouse_db: Warehouse):
         days = run_days(context.run.tags)
         lake_dir = pipeline.settings().lake_dir
+        try:
+            credit_models = pipeline.settings().credit_models(MODELS)
+        except ValueError as error:
+            raise Failure(description=str(error)) from error
         engine = warehouse_db.engine()
         for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
             name = key.path[-1]
@@ -184,6 +190,8 @@ def build_warehouse_asset(dialect: str) -> AssetsDefinition:
                 written = warehouse.publish(engine, name, spec, frame, None)
             else:
                 frame, found = lake.read_partitions(lake_dir, [name], spec, days)
+                if name == "attribution_credits":
+                    frame = frame[frame["model"].isin(credit_models)]
                 written = warehouse.publish(engine, name, spec, frame, days)
                 mode = "replace days" if days is not None else "full refresh"
             yield MaterializeResult(asset_key=key, metadata={

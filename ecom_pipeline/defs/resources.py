@@ -29,6 +29,7 @@ class PipelineSettings(ConfigurableResource):
     payment_fees: str = "2.9%+0.30"
     default_cogs_rate: float = 0.40
     asset_owners: str = "team:data"
+    published_models: str = "all"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "PipelineSettings":

@@ -78,10 +78,12 @@ def test_generated_brand_materializes_with_the_simulators_counts(small_brand, se
         assert paid.loc[paid["platform"] != "google", "campaign_id"].notna().all()  # every tagged Meta and TikTok click matches
 
         # Attribution: every model distributes exactly the orders, net sales and margin there are.
-        credits, _ = read_partitions(settings.lake_dir, ["attribution_credits"], ATTRIBUTION_CREDITS)  # lake only
-        assert "attribution_credits" not in counts
+        credits, _ = read_partitions(settings.lake_dir, ["attribution_credits"], ATTRIBUTION_CREDITS)
+        assert counts["attribution_credits"] == len(credits)  # every model's credits in the warehouse too
         with engine.connect() as connection:
             performance = pd.read_sql(sa.text("select * from channel_performance"), connection)
+            published = pd.read_sql(sa.text("select model, sum(credit) as orders from attribution_credits group by model"), connection)
+        assert (published["orders"] - len(expected_orders)).abs().max() < 1e-6 and len(published) == 10
         by_model = credits.groupby("model").agg(orders=("credit", "sum"), revenue=("attributed_revenue", "sum"), margin=("attributed_margin", "sum"))
         assert len(by_model) == 10 and (credits["credit"] >= 0).all()
         assert (by_model["orders"] - len(expected_orders)).abs().max() < 1e-6
