@@ -28,7 +28,7 @@ from ecom_pipeline.journey.channels import STORE_ATTRIBUTION, daily_sessions, lo
 from ecom_pipeline.journey.journeys import conversion_paths, journeys, lost_journeys, stitch
 from ecom_pipeline.profit.marketing import daily_summary, unify_ads
 from ecom_pipeline.profit.fx import missing_rate_message, orders_to_reporting
-from ecom_pipeline.profit.orders import ProfitConfig, enrich_orders
+from ecom_pipeline.profit.orders import LABEL_COLUMNS, ProfitConfig, enrich_orders
 from ecom_pipeline.schemas import (
     AD_PERFORMANCE, AD_PERFORMANCE_UNIFIED, FX_RATES, CONVERSION_PATHS, CUSTOMER_JOURNEYS, DAILY_SUMMARY, ORDER_LINES, ORDERS,
     ORDERS_ENRICHED, PRODUCTS, SESSIONS, SHIPMENTS, TOUCHPOINTS, conform,
@@ -158,7 +158,7 @@ def build_marts(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         if unconverted:
             context.log.warning(missing_rate_message(unconverted, settings.shop_currency))
         out = enrich_orders(orders, lines, read_table(pipeline, "raw_shopify_products", PRODUCTS),
-                            read_table(pipeline, "raw_shipments", SHIPMENTS, days_from(pipeline, "raw_shipments", days[0])), history,
+                            read_table(pipeline, "raw_shipments", SHIPMENTS, days_from(pipeline, "raw_shipments", days[0]), columns=LABEL_COLUMNS), history,
                             ProfitConfig(**pipeline.profit_config()))
         first_orders = history.dropna(subset=["customer_key"]).sort_values("created_timestamp").drop_duplicates("customer_key")
         mine = first_orders[first_orders["customer_key"].isin(out["customer_key"])]

@@ -36,6 +36,9 @@ def unit_costs(lines: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
     return lines.assign(unit_cost=lines["_row"].map(cost)).drop(columns="_row")
 
 
+LABEL_COLUMNS = ["order_name", "tracking_number", "shipped_date", "delivered_date", "label_cost", "voided"]  # what pricing reads of shipments
+
+
 def enrich_orders(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame, labels: pd.DataFrame,
                   history: pd.DataFrame, config: ProfitConfig = ProfitConfig()) -> pd.DataFrame:
     """Orders with COGS, label cost, fees, refunds and contribution margin; `history` (all orders ever, including
