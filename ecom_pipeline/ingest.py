@@ -19,9 +19,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from filelock import FileLock
 
-from ecom_pipeline.lake import atomic_write_parquet, read_parquet
+from ecom_pipeline.lake import atomic_write_parquet, read_parquet, read_table
 from ecom_pipeline.privacy import mask
 from ecom_pipeline.schemas import TABLES
 from ecom_pipeline.settings import Settings
@@ -292,12 +294,13 @@ class Registry:
         by_file: dict[str, list[str]] = {}
         for day, registration in winners.items():
             by_file.setdefault(registration.file_hash, []).append(day)
-        frames = []
+        tables = []
         for digest, file_days in by_file.items():
-            frame = read_parquet(self._staged(family, table, digest))
-            keep = frame[spec.partition_column].dt.strftime("%Y-%m-%d").isin(file_days)
-            frames.append(frame[keep])
-        frame = pd.concat(frames, ignore_index=True) if frames else spec.empty()
+            staged = read_table(self._staged(family, table, digest))
+            wanted = pa.array(pd.DatetimeIndex(file_days), type=staged.schema.field(spec.partition_column).type)
+            tables.append(staged.filter(pc.is_in(staged[spec.partition_column], value_set=wanted)))
+        tables = [t for t in tables if t.num_rows]
+        frame = pa.concat_tables(tables, promote_options="default").to_pandas() if tables else spec.empty()
         sort = [spec.partition_column, *[k for k in spec.key if k != spec.partition_column]]
         frame = frame.sort_values(sort, kind="stable").reset_index(drop=True)
         return frame, {day: reg.original_name for day, reg in sorted(winners.items())}
