@@ -1,6 +1,7 @@
 """Time and peak memory of the sample brand through the real command line: generate, then `ecom-pipeline run`.
 
-Usage: python benchmarks/pipeline_bench.py [--scale demo|year] [--keep DIR]
+Usage: python benchmarks/pipeline_bench.py [--scale demo|year] [--days N] [--keep DIR]
+(a quarter, a half and a full year at year scale: --days 91, 182, 365 — the scaling curve in RESULTS.md)
 Prints one markdown table; paste it into benchmarks/RESULTS.md with the machine and date.
 """
 
@@ -32,12 +33,14 @@ def measure(command: list[str], env: dict) -> tuple[float, float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", choices=["demo", "year"], default="demo")
+    parser.add_argument("--days", type=int, default=None, help="days to simulate (default: the scale's own)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the data directory here instead of a temporary one")
     args = parser.parse_args()
     data = args.keep or Path(tempfile.mkdtemp(prefix=f"ecom-bench-{args.scale}-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ECOM_PIPELINE_", "DAGSTER_HOME"))}
     rows = []
-    seconds, peak, out = measure([str(BIN / "ecom-pipeline"), "generate", "--out", str(data / "landing"), "--scale", args.scale], env)
+    days = ["--days", str(args.days)] if args.days else []
+    seconds, peak, out = measure([str(BIN / "ecom-pipeline"), "generate", "--out", str(data / "landing"), "--scale", args.scale, *days], env)
     rows.append(("generate", seconds, peak, out.strip().splitlines()[-1]))
     seconds, peak, out = measure([str(BIN / "ecom-pipeline"), "run", "--data-dir", str(data)], env)
     detail = "; ".join(line for line in out.splitlines() if line.startswith(("registered", "ingest_job", "materialized")))
