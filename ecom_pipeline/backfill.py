@@ -1,4 +1,5 @@
-"""How a long range of days is cut into runs of bounded size (no Dagster import: the command line uses it)."""
+"""How a long range of days is cut into runs of bounded size (Dagster imported only where a policy is built: the command
+line reads the rest before Dagster loads)."""
 
 from datetime import date, timedelta
 
@@ -9,6 +10,14 @@ DAYS_PER_RUN = 31
 # later, refunds later still. Every run also restates this many days before its own, so a day's margin is computed
 # again once its labels exist; the morning run does the same for the week behind it.
 RESTATE_DAYS = 7
+
+
+def backfill_policy():
+    """How Dagster's backfills (the UI's, the daemon's) cut a long range: runs of at most DAYS_PER_RUN days, as the
+    command line and the sensor cut theirs, so a year backfilled from the UI holds a month's memory too."""
+    from dagster import BackfillPolicy
+
+    return BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN)
 
 
 def day_ranges(first: str, last: str, days_per_run: int = DAYS_PER_RUN, restate_days: int = 0, floor: str | None = None) -> list[tuple[str, str]]:

@@ -1,8 +1,8 @@
 """Raw assets (one per export family and table), partitioned by day, and their warehouse copies.
 
-A raw asset's day holds the canonical rows of that day from the newest export covering it; runs over many days
-are single runs (one read of each export), which is how the sensor, the schedule and `ecom-pipeline run` launch
-them. The warehouse tables are published once per run for exactly the run's days.
+A raw asset's day holds the canonical rows of that day from the newest export covering it; a run over many days
+reads each export once. Long ranges are cut into runs of at most a month, by the sensor, `ecom-pipeline run` and
+Dagster's own backfills alike. The warehouse tables are published once per run for exactly the run's days.
 """
 
 import warnings
@@ -17,7 +17,6 @@ from dagster import (
     AssetOut,
     AssetsDefinition,
     AssetSpec,
-    BackfillPolicy,
     BetaWarning,
     Failure,
     MaterializeResult,
@@ -28,6 +27,7 @@ from dagster import (
 )
 
 from ecom_pipeline import lake, warehouse
+from ecom_pipeline.backfill import backfill_policy
 from ecom_pipeline.attribution.credits import MODELS
 from ecom_pipeline.defs.metadata import column_schema, markdown, preview, table_metadata
 from ecom_pipeline.defs.resources import PipelineSettings, Warehouse
@@ -109,7 +109,7 @@ def build_family_asset(family: str, partitions: PartitionsDefinition) -> AssetsD
     ]
 
     @multi_asset(name=f"ingest_{family}", outs=outs, check_specs=check_specs, partitions_def=partitions,
-                 backfill_policy=BackfillPolicy.single_run())
+                 backfill_policy=backfill_policy())
     def ingest_family(context: AssetExecutionContext, pipeline: PipelineSettings):
         settings, registry = pipeline.settings(), pipeline.registry()
         validation = context_for(settings, dated_rates=registry.dated_rate_currencies())

@@ -12,7 +12,6 @@ from dagster import (
     AssetDep,
     AssetExecutionContext,
     AssetsDefinition,
-    BackfillPolicy,
     MetadataValue,
     Output,
     PartitionsDefinition,
@@ -21,6 +20,7 @@ from dagster import (
 )
 
 from ecom_pipeline import lake
+from ecom_pipeline.backfill import backfill_policy
 from ecom_pipeline.defs.metadata import column_schema, png_markdown, preview, pyplot
 from ecom_pipeline.defs.resources import PipelineSettings
 from ecom_pipeline.journey.acquisition import acquisition_channels
@@ -73,7 +73,7 @@ def on_days(frame: pd.DataFrame, column: str, days: list[str]) -> pd.DataFrame:
 
 
 def asset_options(spec, group: str = "marts") -> dict:
-    return dict(group_name=group, io_manager_key="lake_io_manager", backfill_policy=BackfillPolicy.single_run(),
+    return dict(group_name=group, io_manager_key="lake_io_manager", backfill_policy=backfill_policy(),
                 metadata={"table": spec.name, "partition_column": spec.partition_column, "dagster/column_schema": column_schema(spec)})
 
 

@@ -1,5 +1,6 @@
 from dagster import AssetKey, Definitions
 
+from ecom_pipeline.backfill import DAYS_PER_RUN
 from ecom_pipeline.defs.assets import RAW_ASSETS, assets_for_family
 from ecom_pipeline.defs.build import build_definitions
 
@@ -21,6 +22,9 @@ def test_definitions_load_and_every_asset_is_described(settings):
         assert node.kinds, key
         assert node.owners == ["team:data"], key
     assert graph.get(AssetKey("raw_touchpoints")).partitions_def is not None
+    # A backfill launched from the UI is cut into runs of at most a month, as the command line cuts its own.
+    partitioned = [graph.get(key) for key in keys if graph.get(key).partitions_def is not None]
+    assert len(partitioned) > 15 and {node.backfill_policy.max_partitions_per_run for node in partitioned} == {DAYS_PER_RUN}
     assert {s.name for s in defs.schedules} == {"daily_ingest_schedule"}
     assert {s.name for s in defs.sensors} == {"landing_sensor"}
 
