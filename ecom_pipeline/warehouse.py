@@ -79,8 +79,8 @@ def publish(engine: sa.Engine, name: str, spec: TableSpec, frame: pd.DataFrame, 
 
 def _publish_sqlite(path: str, table: sa.Table, spec: TableSpec, frame: pd.DataFrame, days: list[str] | None) -> None:
     """Delete the days and bulk-insert the rows through ADBC's SQLite driver (Arrow in, no Python object per value),
-    in one transaction: ~10 times the driver's executemany. Dates and times are written as the text the driver's own
-    adapters write, so old and new rows of a table compare and sort alike."""
+    in one transaction: a million narrow rows in ~2 s, wide tables about twice as fast as the driver's executemany.
+    Dates and times are written as the text the driver's own adapters write, so old and new rows compare alike."""
     import adbc_driver_sqlite.dbapi as adbc
 
     quoted = f'"{table.name}"'
