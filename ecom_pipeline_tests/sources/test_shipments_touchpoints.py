@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from ecom_pipeline.sources import FileRejected, detect, parse_bytes
+from ecom_pipeline.sources.touchpoints import _read_flat_lines
 
 SHIPSTATION = (
     "Order - Number,Date - Order Date,Date - Shipped Date,Date - Label Create Date,Carrier - Name,Carrier - Service Selected,"
@@ -59,6 +60,28 @@ def test_generic_event_lines_hash_emails_and_extract_click_ids():
     assert frame.loc["e3", "event_timestamp"] == pd.Timestamp("2025-10-07 06:00:00", tz="UTC")
     assert frame.loc["e3", "click_id_type"] == "gclid"  # the click id stays even though UTMs say facebook
     assert "example.com" not in result.tables["touchpoints"].astype(str).to_csv()
+
+
+def test_flat_event_lines_read_by_arrow_keep_ids_whole_and_times_as_written():
+    """A pixel's uniform lines go through Arrow's JSON reader: numeric ids with gaps stay `5001`, not `5001.0`; times
+    and days stay the text they were (never guessed into timestamps); a week of them reads in one call."""
+    events = [
+        {"event_id": "e1", "event_timestamp": "2025-10-07T03:30:00Z", "event_name": "page_view", "anonymous_id": 123, "session_id": "s1",
+         "order_id": None, "revenue": None, "page_url": "https://shop.example/?utm_source=klaviyo&utm_medium=email"},
+        {"event_id": "e2", "event_timestamp": "2025-10-07T05:00:00.250Z", "event_name": "purchase", "anonymous_id": 123, "session_id": "s1",
+         "order_id": 5001, "revenue": 20, "currency": "usd", "email_sha256": "A" * 64},
+        {"event_id": "e3", "event_timestamp": "2025-10-08T01:00:00Z", "event_name": "purchase", "anonymous_id": None, "session_id": None,
+         "order_id": 5002, "revenue": 19.99, "currency": None},
+    ]
+    text = "\n".join(json.dumps(e) for e in events)
+    assert _read_flat_lines(text) is not None  # the Arrow path, not pandas' fallback
+    frame = parse_bytes(text.encode(), shop_timezone="America/New_York").tables["touchpoints"].set_index("event_id")
+    assert frame["order_id"].tolist()[1:] == ["5001", "5002"] and pd.isna(frame.loc["e1", "order_id"])
+    assert frame.loc["e1", "anonymous_id"] == "123" and pd.isna(frame.loc["e3", "anonymous_id"])
+    assert frame["revenue"].tolist()[1:] == [20.0, 19.99] and frame.loc["e2", "currency"] == "USD"
+    assert frame.loc["e2", "event_timestamp"] == pd.Timestamp("2025-10-07 05:00:00.250", tz="UTC")
+    assert frame["event_date"].tolist() == [pd.Timestamp("2025-10-06"), pd.Timestamp("2025-10-07"), pd.Timestamp("2025-10-07")]  # New York days
+    assert frame.loc["e2", "customer_key"] == "a" * 64 and frame.loc["e1", "utm_source"] == "klaviyo"
 
 
 def test_ga4_export_shape_with_click_ids_inside_page_location():
