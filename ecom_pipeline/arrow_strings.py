@@ -3,7 +3,9 @@ in a third of the memory, and string work runs in Arrow's kernels.
 
 pandas 2.3 cannot join two such columns when both are empty *and* hold no Arrow chunk (what string operations on
 an empty column return): `DataFrame.join` raises "cannot construct ChunkedArray from empty vector". `enable` also
-routes that one case through object arrays; every other call goes to pandas unchanged.
+routes that one case through object arrays; every other call goes to pandas unchanged. Regular expressions on such
+columns run in Arrow's RE2 (no look-arounds or back-references): the user's channel-grouping rules, validated with
+Python's `re`, are matched on Python strings.
 """
 
 from __future__ import annotations

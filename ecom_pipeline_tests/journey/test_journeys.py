@@ -158,3 +158,16 @@ def test_lost_journeys_equal_a_stitch_per_day_on_random_traffic():
     order = ["closes_on", "identity", "position"]
     assert len(reference) > 300 and reference["identity"].str.startswith("k").any()  # customers as well as devices
     pd.testing.assert_frame_equal(mine.sort_values(order).reset_index(drop=True), reference.sort_values(order).reset_index(drop=True), check_dtype=False)
+
+
+def test_a_users_channel_rule_may_use_python_regular_expressions(tmp_path):
+    """Rules are validated with Python's `re`, so they run with it too (Arrow's RE2 has no look-arounds)."""
+    rules = tmp_path / "grouping.csv"
+    rules.write_text("click_id_type,utm_source,utm_medium,referrer,channel,platform\n"
+                     ",^(?!.*brand).*google,,,Search Non-Brand,google\n,google,,,Search Brand,google\n")
+    sessions = _events([
+        {"event_id": "1", "event_timestamp": "2025-06-01T10:00Z", "event_name": "page_view", "session_id": "s1", "utm_source": "google"},
+        {"event_id": "2", "event_timestamp": "2025-06-01T11:00Z", "event_name": "page_view", "session_id": "s2", "utm_source": "google_brand"},
+    ])
+    channels = assign_channels(sessions_from_events(sessions), load_grouping(rules)).set_index("session")["channel"]
+    assert channels.to_dict() == {"s1": "Search Non-Brand", "s2": "Search Brand"}
