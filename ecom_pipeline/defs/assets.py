@@ -27,8 +27,8 @@ from dagster import (
 )
 
 from ecom_pipeline import lake, warehouse
-from ecom_pipeline.backfill import backfill_policy
 from ecom_pipeline.attribution.credits import MODELS
+from ecom_pipeline.backfill import backfill_policy
 from ecom_pipeline.defs.metadata import column_schema, markdown, preview, table_metadata
 from ecom_pipeline.defs.resources import PipelineSettings, Warehouse
 from ecom_pipeline.defs.attribution_assets import ATTRIBUTION_TABLES
