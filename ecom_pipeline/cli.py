@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ecom_pipeline.backfill import DAYS_PER_RUN, day_ranges
 from ecom_pipeline.disk_space import is_disk_full, settings_disk_full_sentence
+from ecom_pipeline.lake import partition_days
 from ecom_pipeline.sample.catalog import CASTS
 from ecom_pipeline.settings import DATA_DIR_ENV, LANDING_DIR_ENV, Settings, load_settings
 
@@ -380,12 +381,12 @@ def print_contents(settings: Settings) -> None:
     print("warehouse tables:")
     for name, count in counts.items():
         print(f"  {name:<28} {count:>10,} rows")
-    touchpoint_days = len(list((settings.lake_dir / "raw_touchpoints").glob("*.parquet")))
+    touchpoint_days = len(partition_days(settings.lake_dir, ["raw_touchpoints"]))
     print(f"lake (Parquet):     {settings.lake_dir}  (raw_touchpoints: {touchpoint_days} daily files)")
     print(f"warehouse:          {settings.warehouse_url}")
     print(f"archive / rejected: {settings.archive_dir} / {settings.rejected_dir}")
     print(f"Dagster home:       {settings.dagster_home}")
-    report = settings.data_dir / "reports" / "budget_report.html"
+    report = settings.reports_dir / "budget_report.html"
     if report.exists():
         print(f"budget report:      {report}  (open it in a browser)")
     print("open the UI:        make dev   (then http://127.0.0.1:3000)")

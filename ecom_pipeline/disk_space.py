@@ -65,7 +65,10 @@ def _size(count: float) -> str:
 def settings_disk_full_sentence(settings, error=None) -> str:
     """The sentence for a deployment: its data directory, Dagster home, landing folder and SQLite warehouse, or
     its PostgreSQL server (named without the password)."""
-    paths = [settings.data_dir, settings.dagster_home, settings.landing_dir, *filter(None, [settings.warehouse_path])]
+    from ecom_pipeline.storage import is_remote
+
+    paths = [p for p in (settings.data_dir, settings.dagster_home, settings.landing_dir, settings.storage_root, settings.warehouse_path)
+             if p is not None and not is_remote(p)]
     return disk_full_sentence(paths, error, settings.warehouse_url.split("@")[-1])
 
 

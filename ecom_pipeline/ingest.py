@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -22,12 +20,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from filelock import FileLock
+from upath import UPath
 
 from ecom_pipeline.lake import atomic_write_parquet, read_parquet, read_table
 from ecom_pipeline.privacy import mask
 from ecom_pipeline.schemas import TABLES
 from ecom_pipeline.settings import Settings
 from ecom_pipeline.sources import PARSER_VERSION, FileRejected, ParseResult, parse_bytes
+from ecom_pipeline.storage import is_remote, move, stems, write_bytes, written_at
 
 # A download or copy still under way: it waits, listed as waiting, until it is renamed to its real name.
 PARTIAL_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".download", ".swp")
@@ -74,7 +74,7 @@ class Rejection:
         return f"{self.original_name} was rejected: {self.reason}"
 
 
-def file_hash(path: Path) -> str:
+def file_hash(path: Path | UPath) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -92,13 +92,6 @@ def contiguous_ranges(days: list[str]) -> list[tuple[str, str]]:
     return ranges
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 class Registry:
     """The staged exports of one data directory."""
 
@@ -106,26 +99,30 @@ class Registry:
         self.settings = settings
         self.root = settings.staged_dir
         self.manifests = self.root / "_manifests"
+        self._loaded: dict[str, Registration] = {}  # manifests read by this registry (one GET each on object storage)
 
     def lock(self, timeout: float = -1) -> FileLock:
         """One registration at a time per data directory (two runs, or a run and the sensor, would move each other's
-        files away mid-archive): a lock file beside the staged exports; `timeout` seconds to wait, -1 for ever."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        return FileLock(self.root / ".registering.lock", timeout=timeout)
+        files away mid-archive): a lock file beside the staged exports; `timeout` seconds to wait, -1 for ever.
+        Object storage has no locks: there the lock file is in the local Dagster home, so registering is the job of
+        one machine (the daemon's sensor; the README's production section)."""
+        folder = self.settings.dagster_home if is_remote(self.root) else self.root
+        folder.mkdir(parents=True, exist_ok=True)
+        return FileLock(folder / ".registering.lock", timeout=timeout)
 
     # ------------------------------------------------------------------ landing
-    def landed_files(self) -> list[Path]:
+    def landed_files(self) -> list[Path | UPath]:
         """Every file of the landing folder that is to be registered or rejected: a name starting with a dot too
         (`..x.csv` is a file like any other); not the operating system's own files nor downloads still under way."""
         return [path for path in self._landing_files() if not path.name.endswith(PARTIAL_SUFFIXES)]
 
-    def partial_files(self) -> list[Path]:
+    def partial_files(self) -> list[Path | UPath]:
         """Downloads or copies still under way (`.crdownload`, `.part`…): they wait, visibly."""
         return [path for path in self._landing_files() if path.name.endswith(PARTIAL_SUFFIXES)]
 
-    def _landing_files(self) -> list[Path]:
+    def _landing_files(self) -> list[Path | UPath]:
         landing = self.settings.landing_dir
-        if not landing.exists():
+        if not is_remote(landing) and not landing.exists():
             return []
         files = []
         for path in landing.rglob("*"):
@@ -135,18 +132,17 @@ class Registry:
             files.append(path)
         return sorted(files)
 
-    def register(self, path: Path) -> Registration | Rejection:
+    def register(self, path: Path | UPath) -> Registration | Rejection:
         """Parse, stage and archive one landed file (or reject it with a reason)."""
         raw = path.read_bytes()
         digest = hashlib.sha256(raw).hexdigest()
         known = self.find(digest)
-        stat = path.stat()
+        exported_at = written_at(path)
         if known is not None:
             self._archive(path, known.family, digest)
-            known.duplicate_of_known_file = True
-            return known
+            return replace(known, duplicate_of_known_file=True)
         try:
-            result = parse_bytes(raw, name=path.name, mtime=stat.st_mtime, default_currency=self.settings.shop_currency, shop_timezone=self.settings.shop_timezone)
+            result = parse_bytes(raw, name=path.name, mtime=exported_at, default_currency=self.settings.shop_currency, shop_timezone=self.settings.shop_timezone)
         except FileRejected as rejected:
             return self._reject(path, rejected.reason, digest)
         except Exception as error:  # a parser bug must not lose the file or stop the sensor: reject it, say why
@@ -154,8 +150,8 @@ class Registry:
         # The manifest is written before the file leaves the landing folder: killed in between, the next look
         # finds the file again, recognises its hash and only archives it.
         archived = self._archive_path(path, result.family, digest)
-        registration = self._stage(result, path.name, digest, str(archived.relative_to(self.settings.data_dir)), stat.st_mtime, time.time())
-        atomic_write_bytes(self.manifests / f"{time.time_ns():020d}-{digest}.json", json.dumps(asdict(registration), indent=1).encode())
+        registration = self._stage(result, path.name, digest, archived.relative_to(self.settings.storage_root).as_posix(), exported_at, time.time())
+        write_bytes(self.manifests / f"{time.time_ns():020d}-{digest}.json", json.dumps(asdict(registration), indent=1).encode())
         self._archive(path, result.family, digest)
         return registration
 
@@ -190,7 +186,7 @@ class Registry:
             old = self.load(manifest)
             if old.parser_version >= PARSER_VERSION:
                 continue
-            archived = self.settings.data_dir / old.archived_as
+            archived = self.settings.storage_root / old.archived_as
             for table in old.days:
                 self._staged(old.family, table, old.file_hash).unlink(missing_ok=True)
             try:
@@ -200,38 +196,38 @@ class Registry:
                 (self.root / "_problems" / f"{old.file_hash}.parquet").unlink(missing_ok=True)
                 rejection = Rejection(original_name=old.original_name, moved_to=str(archived), file_hash=old.file_hash, rejected_at=time.time(),
                                       reason=f"{rejected.reason} (registered by an earlier version; its copy stays in the archive)")
-                atomic_write_bytes(self.root / "_rejections" / f"{time.time_ns():020d}-{old.file_hash}.json", json.dumps(asdict(rejection)).encode())
+                write_bytes(self.root / "_rejections" / f"{time.time_ns():020d}-{old.file_hash}.json", json.dumps(asdict(rejection)).encode())
                 (self.manifests / manifest).unlink()
+                self._loaded.pop(manifest, None)
                 refused.append(rejection)
                 stale.update(day for days in old.days.values() for day in days)
                 continue
             registration = self._stage(result, old.original_name, old.file_hash, old.archived_as, old.exported_at, old.registered_at)
-            atomic_write_bytes(self.manifests / manifest, json.dumps(asdict(registration), indent=1).encode())
+            write_bytes(self.manifests / manifest, json.dumps(asdict(registration), indent=1).encode())
+            self._loaded.pop(manifest, None)
             done.append(registration)
         return done, refused, sorted(stale)
 
-    def _archive_path(self, path: Path, family: str, digest: str) -> Path:
+    def _archive_path(self, path: Path | UPath, family: str, digest: str) -> Path | UPath:
         return self.settings.archive_dir / family / f"{digest[:16]}-{_safe_name(path.name)}"
 
-    def _archive(self, path: Path, family: str, digest: str) -> Path:
+    def _archive(self, path: Path | UPath, family: str, digest: str) -> Path | UPath:
         target = self._archive_path(path, family, digest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _move_content(path, target)
+        move(path, target)
         return target
 
-    def _reject(self, path: Path, reason: str, digest: str) -> Rejection:
+    def _reject(self, path: Path | UPath, reason: str, digest: str) -> Rejection:
         moment = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
         target = self.settings.rejected_dir / f"{moment}-{digest[:8]}-{_safe_name(path.name)}"
-        target.parent.mkdir(parents=True, exist_ok=True)
         rejection = Rejection(original_name=path.name, moved_to=str(target), reason=reason, file_hash=digest, rejected_at=time.time())
-        atomic_write_bytes(target.with_name(target.name + ".reason.txt"), (rejection.sentence + "\n").encode())
-        atomic_write_bytes(self.root / "_rejections" / f"{time.time_ns():020d}-{digest}.json", json.dumps(asdict(rejection)).encode())
-        _move_content(path, target)
+        write_bytes(target.with_name(target.name + ".reason.txt"), (rejection.sentence + "\n").encode())
+        write_bytes(self.root / "_rejections" / f"{time.time_ns():020d}-{digest}.json", json.dumps(asdict(rejection)).encode())
+        move(path, target)
         return rejection
 
     def rejections(self) -> list[Rejection]:
         folder = self.root / "_rejections"
-        return [Rejection(**json.loads(p.read_text())) for p in sorted(folder.glob("*.json"))] if folder.exists() else []
+        return [Rejection(**json.loads((folder / f"{name}.json").read_text())) for name in stems(folder, ".json")]
 
     def parse_problems(self, registrations: list[Registration]) -> pd.DataFrame:
         """The rows the parser could not read, of these registrations, as quarantine records."""
@@ -249,7 +245,7 @@ class Registry:
 
     # ------------------------------------------------------------------ manifests
     def manifest_names(self) -> list[str]:
-        return sorted(p.name for p in self.manifests.glob("*.json")) if self.manifests.exists() else []
+        return [f"{stem}.json" for stem in stems(self.manifests, ".json")]
 
     def materialized_through(self) -> str:
         """The newest manifest whose days a run outside the sensor (`ecom-pipeline run`) already materialized."""
@@ -258,19 +254,21 @@ class Registry:
 
     def mark_materialized_through(self, manifest_name: str) -> None:
         if manifest_name > self.materialized_through():
-            atomic_write_bytes(self.manifests / "materialized_through", manifest_name.encode())
+            write_bytes(self.manifests / "materialized_through", manifest_name.encode())
 
     def load(self, manifest_name: str) -> Registration:
-        return Registration(**json.loads((self.manifests / manifest_name).read_text()))
+        if manifest_name not in self._loaded:
+            self._loaded[manifest_name] = Registration(**json.loads((self.manifests / manifest_name).read_text()))
+        return self._loaded[manifest_name]
 
     def all(self) -> list[Registration]:
         return [self.load(name) for name in self.manifest_names()]
 
     def find(self, digest: str) -> Registration | None:
-        matches = list(self.manifests.glob(f"*-{digest}.json")) if self.manifests.exists() else []
-        return self.load(matches[0].name) if matches else None
+        matches = [name for name in self.manifest_names() if name.endswith(f"-{digest}.json")]
+        return self.load(matches[0]) if matches else None
 
-    def _staged(self, family: str, table: str, digest: str) -> Path:
+    def _staged(self, family: str, table: str, digest: str) -> Path | UPath:
         return self.root / family / table / f"{digest}.parquet"
 
     # ------------------------------------------------------------------ reading days
@@ -308,20 +306,11 @@ class Registry:
     def dated_rate_currencies(self) -> frozenset[str]:
         """Currencies any registered FX table gives a rate for."""
         folder = self.root / "fx_rates" / "fx_rates"
-        frames = [read_parquet(p, ["currency"]) for p in folder.glob("*.parquet")] if folder.exists() else []
+        frames = [read_parquet(folder / f"{stem}.parquet", ["currency"]) for stem in stems(folder)]
         return frozenset(pd.concat(frames)["currency"].dropna().unique()) if frames else frozenset()
 
     def covered_days(self) -> list[str]:
         return sorted({d for registration in self.all() for days in registration.days.values() for d in days})
-
-
-def _move_content(path: Path, target: Path) -> None:
-    """Move a landed file; for a symbolic link, its target's content is kept (copied) and the link removed."""
-    if path.is_symlink():
-        shutil.copyfile(path.resolve(), target)
-        path.unlink()
-    else:
-        shutil.move(str(path), target)
 
 
 def _safe_name(name: str) -> str:
@@ -357,7 +346,8 @@ def scan_landing(registry: Registry, state: dict, now: float, settle_seconds: fl
         stat = path.stat()
         key = str(path.relative_to(landing))
         signature = [stat.st_size, stat.st_mtime_ns]
-        complete = seen.get(key) == signature or now - stat.st_mtime >= settle_seconds
+        # An object in a bucket is whole from the moment it is listed (an upload appears at its end, at once).
+        complete = is_remote(landing) or seen.get(key) == signature or now - stat.st_mtime >= settle_seconds
         over_budget = len(scan.registered) + len(scan.rejected) + len(scan.duplicates) >= max_files or time.monotonic() - started > time_budget
         if not complete or over_budget:
             next_seen[key] = signature

@@ -5,16 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from upath import UPath
 
 from ecom_pipeline.ingest import Registry
 from ecom_pipeline.lake import read_partitions
 from ecom_pipeline.schemas import INGEST_LOG, QUARANTINE, conform
+from ecom_pipeline.storage import subfolders
 
 
-def quarantine_table(registry: Registry, lake_dir: Path) -> pd.DataFrame:
+def quarantine_table(registry: Registry, lake_dir: Path | UPath) -> pd.DataFrame:
     """Rows the parsers could not read plus rows that failed a row rule on the days they were last run for."""
     unreadable = registry.parse_problems(registry.all())
-    families = sorted(p.name for p in (lake_dir / "quarantine").iterdir()) if (lake_dir / "quarantine").exists() else []
+    families = subfolders(lake_dir / "quarantine")
     held = [read_partitions(lake_dir, ["quarantine", family], QUARANTINE)[0] for family in families]
     frame = pd.concat([unreadable, *held], ignore_index=True)
     return conform(frame, QUARANTINE).sort_values(["source_file", "source_row", "table"], kind="stable").reset_index(drop=True)

@@ -11,8 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from upath import UPath
+
+from ecom_pipeline.storage import as_path, ensure_folder
+
 DATA_DIR_ENV = "ECOM_PIPELINE_DATA_DIR"
 LANDING_DIR_ENV = "ECOM_PIPELINE_LANDING_DIR"
+LAKE_URL_ENV = "ECOM_PIPELINE_LAKE_URL"  # s3://bucket/brand: the lake, archive and rejected files (and landing) shared
 WAREHOUSE_URL_ENV = "ECOM_PIPELINE_WAREHOUSE_URL"
 START_DATE_ENV = "ECOM_PIPELINE_START_DATE"
 SHOP_CURRENCY_ENV = "ECOM_PIPELINE_SHOP_CURRENCY"
@@ -36,8 +41,9 @@ class Settings:
     """Resolved locations and shop facts for one deployment."""
 
     data_dir: Path
-    landing_dir: Path
+    landing_dir: Path | UPath
     warehouse_url: str
+    lake_url: str = ""  # where the lake, archive and rejected files live when not in the data directory (s3://…)
     start_date: str = DEFAULT_START_DATE
     shop_currency: str = "USD"
     shop_timezone: str = "America/New_York"
@@ -90,19 +96,29 @@ class Settings:
         return self.data_dir / "dagster_home"
 
     @property
-    def lake_dir(self) -> Path:
-        return self.data_dir / "lake"
+    def storage_root(self) -> Path | UPath:
+        """The root of the lake, archive and rejected folders: the data directory, or the lake URL (object storage
+        that runs on several machines share)."""
+        return as_path(self.lake_url) if self.lake_url else self.data_dir
 
     @property
-    def archive_dir(self) -> Path:
-        return self.data_dir / "archive"
+    def lake_dir(self) -> Path | UPath:
+        return self.storage_root / "lake"
 
     @property
-    def rejected_dir(self) -> Path:
-        return self.data_dir / "rejected"
+    def archive_dir(self) -> Path | UPath:
+        return self.storage_root / "archive"
 
     @property
-    def staged_dir(self) -> Path:
+    def rejected_dir(self) -> Path | UPath:
+        return self.storage_root / "rejected"
+
+    @property
+    def reports_dir(self) -> Path | UPath:
+        return self.storage_root / "reports"
+
+    @property
+    def staged_dir(self) -> Path | UPath:
         """Canonical frames of every registered export, one Parquet file per export (by content hash)."""
         return self.lake_dir / "_staged"
 
@@ -113,7 +129,7 @@ class Settings:
 
     def ensure_dirs(self) -> None:
         for path in (self.landing_dir, self.lake_dir, self.archive_dir, self.rejected_dir, self.dagster_home):
-            path.mkdir(parents=True, exist_ok=True)
+            ensure_folder(path)
 
 
 def warehouse_url_for(postgres_url: str | None) -> str | None:
@@ -129,18 +145,16 @@ def warehouse_url_for(postgres_url: str | None) -> str | None:
 FALLBACK_CURRENCY = "USD"  # only until the first orders export lands
 
 
-def orders_currency(staged_dir: Path) -> str | None:
+def orders_currency(staged_dir: Path | UPath) -> str | None:
     """The currency most of the shop's landed orders are in: the shop currency when none is configured."""
     folder = staged_dir / "shopify_orders" / "orders"
-    paths = sorted(folder.glob("*.parquet")) if folder.exists() else []
-    if not paths:
-        return None
     import pyarrow.compute as pc
 
     from ecom_pipeline.lake import read_table
+    from ecom_pipeline.storage import stems
 
     counts: dict[str, int] = {}
-    for path in paths:
+    for path in (folder / f"{stem}.parquet" for stem in stems(folder)):
         for row in pc.value_counts(read_table(path, ["currency"])["currency"].combine_chunks()).to_pylist():
             if row["values"]:
                 counts[row["values"]] = counts.get(row["values"], 0) + row["counts"]
@@ -150,7 +164,9 @@ def orders_currency(staged_dir: Path) -> str | None:
 def load_settings(data_dir: str | os.PathLike | None = None, landing_dir: str | os.PathLike | None = None) -> Settings:
     """Settings from explicit arguments, then environment variables, then defaults (`./data`)."""
     data = Path(data_dir or os.environ.get(DATA_DIR_ENV) or "data").resolve()
-    landing = Path(landing_dir or os.environ.get(LANDING_DIR_ENV) or data / "landing").resolve()
+    lake_url = os.environ.get(LAKE_URL_ENV, "").rstrip("/")
+    root = as_path(lake_url) if lake_url else data
+    landing = as_path(landing_dir or os.environ.get(LANDING_DIR_ENV) or root / "landing")
     url = os.environ.get(WAREHOUSE_URL_ENV) or warehouse_url_for(os.environ.get(POSTGRES_URL_ENV)) or f"sqlite:///{data / 'warehouse.sqlite'}"
     start = os.environ.get(START_DATE_ENV) or DEFAULT_START_DATE
     date.fromisoformat(start)  # fail early on a malformed start date
@@ -158,8 +174,9 @@ def load_settings(data_dir: str | os.PathLike | None = None, landing_dir: str | 
         data_dir=data,
         landing_dir=landing,
         warehouse_url=url,
+        lake_url=lake_url,
         start_date=start,
-        shop_currency=(os.environ.get(SHOP_CURRENCY_ENV) or orders_currency(data / "lake" / "_staged") or FALLBACK_CURRENCY).upper(),
+        shop_currency=(os.environ.get(SHOP_CURRENCY_ENV) or orders_currency(root / "lake" / "_staged") or FALLBACK_CURRENCY).upper(),
         shop_timezone=os.environ.get(SHOP_TIMEZONE_ENV, "America/New_York"),
         fx_rates=os.environ.get(FX_RATES_ENV, ""),
         order_tolerance=float(os.environ.get(ORDER_TOLERANCE_ENV, "0.01")),

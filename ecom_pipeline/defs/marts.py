@@ -65,7 +65,7 @@ def days_from(pipeline: PipelineSettings, name: str, first: str) -> list[str]:
     """The materialized days of `name` from the day before `first` on: an order's labels are never printed before it
     (a day of slack for the 3PL's clock)."""
     start = days_before(first, 1)[0]
-    return sorted(p.stem for p in (pipeline.settings().lake_dir / name).glob("*.parquet") if p.stem >= start)
+    return [day for day in lake.partition_days(pipeline.settings().lake_dir, [name]) if day >= start]
 
 
 def on_days(frame: pd.DataFrame, column: str, days: list[str]) -> pd.DataFrame:

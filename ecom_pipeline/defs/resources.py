@@ -7,11 +7,13 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
+from upath import UPath
 
 from ecom_pipeline import lake, warehouse
 from ecom_pipeline.ingest import Registry
 from ecom_pipeline.schemas import TABLES
 from ecom_pipeline.settings import Settings
+from ecom_pipeline.storage import as_path
 
 
 class PipelineSettings(ConfigurableResource):
@@ -21,6 +23,7 @@ class PipelineSettings(ConfigurableResource):
     landing_dir: str
     warehouse_url: str
     start_date: str
+    lake_url: str = ""
     shop_currency: str = "USD"
     shop_timezone: str = "America/New_York"
     fx_rates: str = ""
@@ -33,11 +36,11 @@ class PipelineSettings(ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "PipelineSettings":
-        return cls(**{f.name: str(v) if isinstance(v := getattr(settings, f.name), Path) else v for f in fields(Settings)})
+        return cls(**{f.name: str(v) if isinstance(v := getattr(settings, f.name), (Path, UPath)) else v for f in fields(Settings)})
 
     def settings(self) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(Settings)}
-        return Settings(**{**values, "data_dir": Path(self.data_dir), "landing_dir": Path(self.landing_dir)})
+        return Settings(**{**values, "data_dir": Path(self.data_dir), "landing_dir": as_path(self.landing_dir)})
 
     def profit_config(self) -> dict:
         return self.settings().profit_config()
@@ -59,15 +62,15 @@ class LakeIOManager(ConfigurableIOManager):
     def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
         spec = TABLES[context.definition_metadata["table"]]
         if not context.has_asset_partitions:
-            lake.write_snapshot(Path(self.base_dir), list(context.asset_key.path), obj)
+            lake.write_snapshot(as_path(self.base_dir), list(context.asset_key.path), obj)
             return
-        lake.write_partitions(Path(self.base_dir), list(context.asset_key.path), obj, spec, list(context.asset_partition_keys))
+        lake.write_partitions(as_path(self.base_dir), list(context.asset_key.path), obj, spec, list(context.asset_partition_keys))
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         spec = TABLES[context.upstream_output.definition_metadata["table"]]
         if not context.has_asset_partitions:
-            return lake.read_snapshot(Path(self.base_dir), list(context.asset_key.path), spec)
-        frame, _ = lake.read_partitions(Path(self.base_dir), list(context.asset_key.path), spec, list(context.asset_partition_keys))
+            return lake.read_snapshot(as_path(self.base_dir), list(context.asset_key.path), spec)
+        frame, _ = lake.read_partitions(as_path(self.base_dir), list(context.asset_key.path), spec, list(context.asset_partition_keys))
         return frame
 
 

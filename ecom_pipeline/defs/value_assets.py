@@ -3,7 +3,6 @@ HTML `budget_report`. Snapshots as of the run's last day (or the latest day in t
 `budget/`."""
 
 import json
-import os
 import time
 from typing import Optional
 
@@ -23,7 +22,7 @@ from dagster import (
 )
 from pydantic import Field
 
-from ecom_pipeline import lake
+from ecom_pipeline import lake, storage
 from ecom_pipeline.attribution.credits import DEFAULT_MODEL, MODELS
 from ecom_pipeline.attribution.performance import platform_channel_names
 from ecom_pipeline.budget import experiments, mmm, mmm_inputs, report
@@ -95,10 +94,7 @@ def _ltv_fit(pipeline: PipelineSettings, summary: pd.DataFrame, as_of: str, refi
         pass
     fit = StoredFit(as_of, fit_bgnbd(summary["frequency"], summary["recency"], summary["T"]),
                     fit_gamma_gamma(summary["frequency"], summary["monetary_value"]))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".fit.{os.getpid()}.json")
-    partial.write_text(json.dumps(fit.as_dict(), indent=1))
-    os.replace(partial, path)  # a run killed mid-write leaves the previous fit whole
+    storage.write_bytes(path, json.dumps(fit.as_dict(), indent=1).encode())  # a run killed mid-write leaves the previous fit whole
     return fit
 
 
@@ -117,7 +113,7 @@ def as_of_day(context: AssetExecutionContext, pipeline: PipelineSettings) -> pd.
     days = run_days(context.run.tags)
     if days:
         return pd.Timestamp(days[-1])
-    found = sorted(p.stem for p in (pipeline.settings().lake_dir / "orders_enriched").glob("*.parquet"))
+    found = lake.partition_days(pipeline.settings().lake_dir, ["orders_enriched"])
     if not found:
         raise Failure(description="no enriched orders yet: materialize orders_enriched first")
     return pd.Timestamp(found[-1])
@@ -313,11 +309,10 @@ def build_value_assets() -> list[AssetsDefinition]:
            "curves per channel and the guardrails that fired. Written to `<data>/reports/budget_report.html` (and a dated copy).")
     def budget_report(context: AssetExecutionContext, pipeline: PipelineSettings) -> MaterializeResult:
         recommendations = _snapshot(pipeline, "budget_recommendations", BUDGET_RECOMMENDATIONS)
-        folder = pipeline.settings().data_dir / "reports"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = pipeline.settings().reports_dir
         latest = folder / "budget_report.html"
         if recommendations.empty:  # e.g. only Shopify exports landed so far: say so instead of failing the run
-            latest.write_text(report.empty(_read_summary(pipeline).get("warnings", []) if _summary_path(pipeline).exists() else []), encoding="utf-8")
+            storage.write_bytes(latest, report.empty(_read_summary(pipeline).get("warnings", []) if _summary_path(pipeline).exists() else []).encode())
             return MaterializeResult(metadata={"path": MetadataValue.path(str(latest)), "campaigns": 0})
         curves = _snapshot(pipeline, "response_curves", RESPONSE_CURVES)
         ltv = _snapshot(pipeline, "channel_ltv", CHANNEL_LTV)
@@ -334,9 +329,7 @@ def build_value_assets() -> list[AssetsDefinition]:
         text = report.render(recommendations, curves, performance, cohorts, ltv, summary, charts, evidence)
         dated = folder / f"budget_report_{as_of.date()}.html"
         for path in (dated, latest):
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            storage.write_bytes(path, text.encode())
         return MaterializeResult(metadata={
             "path": MetadataValue.path(str(latest)), "dated_copy": MetadataValue.path(str(dated)), "as_of": str(as_of.date()), "bytes": len(text),
             "spend_per_campaign": MetadataValue.md(f"![spend](data:image/png;base64,{charts['campaigns']})"),
@@ -396,9 +389,7 @@ def _summary_path(pipeline: PipelineSettings):
 def _write_summary(pipeline: PipelineSettings, summary: dict) -> None:
     """The portfolio-level facts of the recommendation (budget, λ, bootstrap, warnings) beside its snapshot."""
     plain = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in summary.items() if not isinstance(v, np.ndarray)}
-    path = _summary_path(pipeline)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(plain, indent=1, default=float))
+    storage.write_bytes(_summary_path(pipeline), json.dumps(plain, indent=1, default=float).encode())
 
 
 def _read_summary(pipeline: PipelineSettings) -> dict:
