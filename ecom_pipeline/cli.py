@@ -189,6 +189,20 @@ def prepare_environment(settings: Settings) -> None:
     write_dagster_yaml(settings.dagster_home)
 
 
+def _generate_sample(settings: Settings) -> None:
+    """The sample brand's exports into the landing folder (written locally first when the landing is a bucket)."""
+    from ecom_pipeline.sample import generate
+    from ecom_pipeline.storage import is_remote, move
+
+    if not is_remote(settings.landing_dir):
+        generate(settings.landing_dir, lift_tests=1)  # one holdout, so the demo shows a calibrated campaign and a readout
+        return
+    local = settings.data_dir / "sample_exports"
+    generate(local, lift_tests=1)
+    for path in sorted(local.iterdir()):
+        move(path, settings.landing_dir / path.name)
+
+
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings(args.data_dir, args.landing)
     prepare_environment(settings)
@@ -200,10 +214,8 @@ def _run(args: argparse.Namespace) -> int:
     for path in sweep_temp_files(settings.data_dir, settings.landing_dir):
         print(f"removed {path.name}, left by a run that was killed mid-write", file=sys.stderr)
     if args.sample_if_empty and not registry.landed_files() and not registry.manifest_names():
-        from ecom_pipeline.sample import generate
-
         print(f"landing folder is empty: generating the sample brand into {settings.landing_dir}")
-        generate(settings.landing_dir, lift_tests=1)  # one holdout, so the demo shows a calibrated campaign and a readout
+        _generate_sample(settings)
     started = time.monotonic()
     warm_up = _warm_up()
     outcomes, stale_days = register_landed(registry)

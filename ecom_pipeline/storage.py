@@ -92,15 +92,20 @@ def subfolders(folder: Path | UPath) -> list[str]:
 
 
 def move(path: Path | UPath, target: Path | UPath) -> None:
-    """Move a file, between folders or stores; a local symbolic link's target content is kept (copied) and the link
-    removed, never the file it points to."""
+    """Move a file, between folders or stores, keeping its modification time (as `mtime` metadata on an object); a
+    local symbolic link's target content is kept (copied) and the link removed, never the file it points to."""
     if not is_remote(path) and not is_remote(target):
         target.parent.mkdir(parents=True, exist_ok=True)
         if path.is_symlink():
-            shutil.copyfile(path.resolve(), target)
+            shutil.copy2(path.resolve(), target)
             path.unlink()
         else:
             shutil.move(str(path), target)
         return
-    write_bytes(target, Path(path.resolve()).read_bytes() if not is_remote(path) else path.read_bytes())
+    modified, data = written_at(path), path.read_bytes()
+    if is_remote(target):
+        target.fs.pipe_file(target.path, data, Metadata={"mtime": f"{modified:.6f}"})
+    else:
+        write_bytes(target, data)
+        os.utime(target, (modified, modified))
     path.unlink()

@@ -19,7 +19,7 @@ from ecom_pipeline.cli import materialize_days, register_all
 from ecom_pipeline.ingest import Registration, Registry, scan_landing
 from ecom_pipeline.schemas import DAILY_SUMMARY
 from ecom_pipeline.settings import Settings
-from ecom_pipeline.storage import as_path
+from ecom_pipeline.storage import as_path, move, written_at
 from ecom_pipeline.warehouse import make_engine, row_counts
 
 BUCKET = "brand-lake"
@@ -108,6 +108,20 @@ def test_exports_landed_in_a_bucket_are_registered_archived_or_rejected_there(bu
     again = scan_landing(Registry(settings), {}, now=downloaded + 60)
     assert not again.registered and [d.file_hash for d in again.duplicates] == [registration.file_hash]
     assert len(Registry(settings).manifest_names()) == 1
+
+
+def test_a_file_moved_into_the_bucket_and_back_keeps_its_time_and_bytes(bucket, tmp_path):
+    local = tmp_path / "inventory_export_1.csv"
+    local.write_bytes(b"Handle,SKU\nshirt,SKU-1\n")
+    downloaded = datetime(2025, 6, 2, 6, 0, tzinfo=timezone.utc).timestamp()
+    os.utime(local, (downloaded, downloaded))
+    remote = as_path(f"s3://{BUCKET}/brand/landing/inventory_export_1.csv")
+    move(local, remote)
+    assert not local.exists() and written_at(remote) == pytest.approx(downloaded)
+    back = tmp_path / "again" / "inventory_export_1.csv"
+    move(remote, back)
+    assert back.read_bytes() == b"Handle,SKU\nshirt,SKU-1\n" and back.stat().st_mtime == pytest.approx(downloaded)
+    assert keys(bucket, "brand/") == []
 
 
 def test_a_brand_materializes_from_a_bucket_and_a_restated_day_replaces_its_rows(small_brand, bucket, tmp_path):
