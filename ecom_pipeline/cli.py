@@ -270,7 +270,9 @@ def register_landed(registry) -> tuple[list, list[str]]:
         reparsed, refused, stale_days = registry.reparse_outdated()
         if reparsed:
             print(f"parsed {len(reparsed)} export(s) registered by an earlier version again, from the archive")
-        return [*refused, *register_all(registry)], stale_days
+        outcomes = [*refused, *register_all(registry)]
+        registry.record_first_day()
+        return outcomes, stale_days
 
 
 def _is_locked(lock) -> bool:

@@ -25,7 +25,7 @@ from upath import UPath
 from ecom_pipeline.lake import atomic_write_parquet, read_parquet, read_table
 from ecom_pipeline.privacy import mask
 from ecom_pipeline.schemas import TABLES
-from ecom_pipeline.settings import Settings
+from ecom_pipeline.settings import Settings, first_day_marker
 from ecom_pipeline.sources import PARSER_VERSION, FileRejected, ParseResult, parse_bytes
 from ecom_pipeline.storage import is_remote, move, stems, write_bytes, written_at
 
@@ -255,6 +255,19 @@ class Registry:
     def mark_materialized_through(self, manifest_name: str) -> None:
         if manifest_name > self.materialized_through():
             write_bytes(self.manifests / "materialized_through", manifest_name.encode())
+
+    def first_day(self) -> str:
+        """The earliest day any registered export covers, as last recorded ("" before any)."""
+        marker = first_day_marker(self.root)
+        return marker.read_text().strip() if marker.exists() else ""
+
+    def record_first_day(self) -> str:
+        """Record the earliest covered day after registering (the partitions start from it: `partition_start`)."""
+        days = self.covered_days()
+        first = days[0] if days else ""
+        if first != self.first_day():
+            write_bytes(first_day_marker(self.root), first.encode())
+        return first
 
     def load(self, manifest_name: str) -> Registration:
         if manifest_name not in self._loaded:

@@ -31,8 +31,9 @@ ASSET_OWNERS_ENV = "ECOM_PIPELINE_ASSET_OWNERS"
 PUBLISHED_MODELS_ENV = "ECOM_PIPELINE_PUBLISHED_MODELS"
 POSTGRES_URL_ENV = "ECOM_PIPELINE_POSTGRES_URL"  # one switch: Dagster's instance and the warehouse on PostgreSQL
 
-# No lower bound a brand would meet: a first export holds years of history, and history is not an error. Set
-# ECOM_PIPELINE_START_DATE to leave older days out (they are then quarantined as outside the data window).
+# Before any export: no lower bound a brand would meet (a first export holds years of history, and history is not an
+# error). Once exports are registered the partitions start at `partition_start`. ECOM_PIPELINE_START_DATE fixes the
+# start instead and leaves older days out (they are then quarantined as outside the data window).
 DEFAULT_START_DATE = "2000-01-01"
 
 
@@ -161,6 +162,21 @@ def orders_currency(staged_dir: Path | UPath) -> str | None:
     return max(counts, key=counts.get) if counts else None
 
 
+def first_day_marker(staged_dir: Path | UPath) -> Path | UPath:
+    """The file where the registry records the earliest day any registered export covers."""
+    return staged_dir / "_manifests" / "first_day"
+
+
+def partition_start(staged_dir: Path | UPath) -> str:
+    """The first daily partition when none is configured: January 1st of the year before the earliest registered day.
+    Dagster lists every partition since the start in each step that reads whole history (~0.5 s for the ~9,600 days
+    since 2000, ~0.06 s for two years), and the margin keeps an export of somewhat older days inside without a reload
+    of the definitions. Before any export: DEFAULT_START_DATE."""
+    marker = first_day_marker(staged_dir)
+    first = marker.read_text().strip() if marker.exists() else ""
+    return f"{int(first[:4]) - 1}-01-01" if first else DEFAULT_START_DATE
+
+
 def load_settings(data_dir: str | os.PathLike | None = None, landing_dir: str | os.PathLike | None = None) -> Settings:
     """Settings from explicit arguments, then environment variables, then defaults (`./data`)."""
     data = Path(data_dir or os.environ.get(DATA_DIR_ENV) or "data").resolve()
@@ -168,7 +184,7 @@ def load_settings(data_dir: str | os.PathLike | None = None, landing_dir: str | 
     root = as_path(lake_url) if lake_url else data
     landing = as_path(landing_dir or os.environ.get(LANDING_DIR_ENV) or root / "landing")
     url = os.environ.get(WAREHOUSE_URL_ENV) or warehouse_url_for(os.environ.get(POSTGRES_URL_ENV)) or f"sqlite:///{data / 'warehouse.sqlite'}"
-    start = os.environ.get(START_DATE_ENV) or DEFAULT_START_DATE
+    start = os.environ.get(START_DATE_ENV) or partition_start(root / "lake" / "_staged")
     date.fromisoformat(start)  # fail early on a malformed start date
     return Settings(
         data_dir=data,

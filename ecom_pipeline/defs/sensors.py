@@ -73,6 +73,8 @@ def build_landing_sensor(job, rejected_job: JobDefinition, partitions: Partition
         try:
             with registry.lock(timeout=0):
                 scan = scan_landing(registry, state, time.time())
+                if scan.registered:
+                    registry.record_first_day()
         except Timeout:
             return SensorResult(skip_reason=SkipReason("a run is registering files in this data directory; looking again next tick"),
                                 cursor=context.cursor)
@@ -88,7 +90,13 @@ def build_landing_sensor(job, rejected_job: JobDefinition, partitions: Partition
         requested_through = max(state.get("requested_through", ""), registry.materialized_through())
         pending = [name for name in registry.manifest_names() if name > requested_through]
         for name in pending:
-            requests += run_requests_for(registry.load(name), partitions, first, last)
+            registration = registry.load(name)
+            requests += run_requests_for(registration, partitions, first, last)
+            before = [day for days in registration.days.values() for day in days if day < first]
+            if before:
+                context.log.warning(f"{registration.original_name} covers {len(set(before))} day(s) before the first partition, {first} "
+                                    f"(from {min(before)}), and are left out: unless ECOM_PIPELINE_START_DATE fixes the start, reload the code "
+                                    "location (it then starts earlier) and backfill those days")
         state = {**scan.state, "requested_through": pending[-1] if pending else requested_through}
         if not requests:
             waiting = f"; waiting for {len(scan.waiting)} file(s) to finish arriving" if scan.waiting else ""

@@ -44,7 +44,9 @@ def test_new_file_requests_a_run_for_exactly_its_days(settings):
     assert request.asset_selection[:4] == [AssetKey("raw_meta_ads"), AssetKey(["warehouse", "raw_meta_ads"]), AssetKey("quarantine"), AssetKey("ingest_log")]
     assert {AssetKey("customer_journeys"), AssetKey("orders_enriched"), AssetKey("daily_summary")} <= set(request.asset_selection)
     assert request.job_name == "ingest_job"
-    assert request.run_key.startswith(json.loads((settings.staged_dir / "_manifests" / os.listdir(settings.staged_dir / "_manifests")[0]).read_text())["file_hash"])
+    (manifest,) = sorted((settings.staged_dir / "_manifests").glob("*.json"))
+    assert request.run_key.startswith(json.loads(manifest.read_text())["file_hash"])
+    assert (settings.staged_dir / "_manifests" / "first_day").read_text() == "2025-06-01"  # the partitions' start follows it
     assert not (settings.landing_dir / "meta.csv").exists() and list((settings.archive_dir / "meta_ads").iterdir())
 
     # The same content again: archived, nothing to run.
