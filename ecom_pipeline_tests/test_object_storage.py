@@ -178,14 +178,18 @@ def test_a_brand_materializes_from_a_bucket_and_a_restated_day_replaces_its_rows
         engine.dispose()
 
 
-def test_settings_put_every_shared_folder_under_the_lake_url(monkeypatch, tmp_path):
+def test_settings_put_every_shared_folder_under_the_lake_url(bucket, monkeypatch, tmp_path):
     from ecom_pipeline.settings import LAKE_URL_ENV, load_settings
 
     monkeypatch.setenv(LAKE_URL_ENV, f"s3://{BUCKET}/brand/")
     monkeypatch.delenv("ECOM_PIPELINE_LANDING_DIR", raising=False)
+    monkeypatch.delenv("ECOM_PIPELINE_START_DATE", raising=False)
     monkeypatch.setenv("ECOM_PIPELINE_SHOP_CURRENCY", "USD")  # no need to look for landed orders
     settings = load_settings(tmp_path / "data")
     assert [str(p) for p in (settings.lake_dir, settings.archive_dir, settings.rejected_dir, settings.landing_dir, settings.reports_dir)] == [
         f"s3://{BUCKET}/brand/{name}" for name in ("lake", "archive", "rejected", "landing", "reports")]
     assert settings.dagster_home == (tmp_path / "data" / "dagster_home").resolve()  # Dagster's home stays on the machine
     assert os.fspath(settings.data_dir) == str((tmp_path / "data").resolve())
+    assert settings.start_date == "2000-01-01"  # nothing registered in the bucket yet
+    bucket.put_object(Bucket=BUCKET, Key="brand/lake/_staged/_manifests/first_day", Body=b"2025-06-01")
+    assert load_settings(tmp_path / "data").start_date == "2024-01-01"  # the registry's record, read from the bucket
