@@ -43,7 +43,7 @@ def main() -> None:
     print(json.dumps({"days": f"{request.tags['dagster/asset_partition_range_start']} .. {request.tags['dagster/asset_partition_range_end']}",
                       "success": result.success, "seconds": round(seconds, 1), "failed_steps": failures,
                       "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024, 2),
-                      "slowest_steps": dict(sorted(steps.items(), key=lambda kv: -kv[1])[:8])}, indent=1))
+                      "slowest_steps": dict(sorted(steps.items(), key=lambda kv: -kv[1])[:8]), "steps_total": round(sum(steps.values()), 1), "steps": len(steps)}, indent=1))
 
 
 if __name__ == "__main__":

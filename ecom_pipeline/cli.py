@@ -9,7 +9,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from ecom_pipeline.backfill import DAYS_PER_RUN, day_ranges
+from ecom_pipeline.backfill import DAYS_PER_RUN, MAX_DAYS_PER_RUN, ROWS_PER_RUN, day_ranges, days_per_run_for
 from ecom_pipeline.disk_space import is_disk_full, settings_disk_full_sentence
 from ecom_pipeline.lake import partition_days
 from ecom_pipeline.sample.catalog import CASTS
@@ -36,8 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="ingest the landing folder and materialize every asset for every day present")
     run.add_argument("--landing", type=Path, default=None, help=f"landing folder (default DATA_DIR/landing or ${LANDING_DIR_ENV})")
     run.add_argument("--data-dir", type=Path, default=None, help=f"where all state lives (default ./data or ${DATA_DIR_ENV})")
-    run.add_argument("--days-per-run", type=int, default=DAYS_PER_RUN,
-                     help=f"cut the backfill into runs of at most this many days, bounding memory (default {DAYS_PER_RUN})")
+    run.add_argument("--days-per-run", type=int, default=None,
+                     help=f"cut the backfill into runs of at most this many days, bounding memory (default: by volume, "
+                     f"about {ROWS_PER_RUN:,} landed rows a run, {DAYS_PER_RUN} to {MAX_DAYS_PER_RUN} days)")
     run.add_argument("--sample-if-empty", action="store_true", help="generate the sample brand first when nothing was ever landed")
 
     check = commands.add_parser("check-file", help="why was my file rejected? parse and validate one file without touching the lake")
@@ -233,7 +234,9 @@ def _run(args: argparse.Namespace) -> int:
     manifests = registry.manifest_names()
     warm_up.join()
     run_started = time.monotonic()
-    result = materialize_days(settings, days[0], days[-1], families={r.family for r in registry.all()}, days_per_run=args.days_per_run)
+    registrations = registry.all()
+    days_per_run = args.days_per_run or days_per_run_for(sum(r.rows_loaded for r in registrations), len(days))
+    result = materialize_days(settings, days[0], days[-1], families={r.family for r in registrations}, days_per_run=days_per_run)
     print(f"ingest_job over {len(days)} days took {time.monotonic() - run_started:.1f} s")
     if result.success and manifests:
         registry.mark_materialized_through(manifests[-1])
