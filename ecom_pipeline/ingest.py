@@ -27,7 +27,7 @@ from ecom_pipeline.privacy import mask
 from ecom_pipeline.schemas import TABLES
 from ecom_pipeline.settings import Settings, first_day_marker
 from ecom_pipeline.sources import PARSER_VERSION, FileRejected, ParseResult, parse_bytes
-from ecom_pipeline.storage import is_remote, move, stems, write_bytes, written_at
+from ecom_pipeline.storage import is_remote, move, read_bytes, read_text, stems, write_bytes, written_at
 
 # A download or copy still under way: it waits, listed as waiting, until it is renamed to its real name.
 PARTIAL_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".download", ".swp")
@@ -134,7 +134,7 @@ class Registry:
 
     def register(self, path: Path | UPath) -> Registration | Rejection:
         """Parse, stage and archive one landed file (or reject it with a reason)."""
-        raw = path.read_bytes()
+        raw = read_bytes(path)
         digest = hashlib.sha256(raw).hexdigest()
         known = self.find(digest)
         exported_at = written_at(path)
@@ -190,7 +190,7 @@ class Registry:
             for table in old.days:
                 self._staged(old.family, table, old.file_hash).unlink(missing_ok=True)
             try:
-                result = parse_bytes(archived.read_bytes(), name=old.original_name, mtime=old.exported_at,
+                result = parse_bytes(read_bytes(archived), name=old.original_name, mtime=old.exported_at,
                                      default_currency=self.settings.shop_currency, shop_timezone=self.settings.shop_timezone)
             except FileRejected as rejected:
                 (self.root / "_problems" / f"{old.file_hash}.parquet").unlink(missing_ok=True)
@@ -227,7 +227,7 @@ class Registry:
 
     def rejections(self) -> list[Rejection]:
         folder = self.root / "_rejections"
-        return [Rejection(**json.loads((folder / f"{name}.json").read_text())) for name in stems(folder, ".json")]
+        return [Rejection(**json.loads(read_text(folder / f"{name}.json"))) for name in stems(folder, ".json")]
 
     def parse_problems(self, registrations: list[Registration]) -> pd.DataFrame:
         """The rows the parser could not read, of these registrations, as quarantine records."""
@@ -235,10 +235,10 @@ class Registry:
         from ecom_pipeline.sources import FAMILY_TABLES
 
         frames = []
+        with_problems = set(stems(self.root / "_problems"))
         for registration in registrations:
-            path = self.root / "_problems" / f"{registration.file_hash}.parquet"
-            if path.exists():
-                problems = read_parquet(path)
+            if registration.file_hash in with_problems:
+                problems = read_parquet(self.root / "_problems" / f"{registration.file_hash}.parquet")
                 frames.append(problems.rename(columns={"row": "source_row"}).assign(
                     family=registration.family, table=FAMILY_TABLES[registration.family][0], day=pd.NaT, stage="parse"))
         return conform(pd.concat(frames, ignore_index=True), QUARANTINE) if frames else QUARANTINE.empty()
@@ -250,7 +250,7 @@ class Registry:
     def materialized_through(self) -> str:
         """The newest manifest whose days a run outside the sensor (`ecom-pipeline run`) already materialized."""
         marker = self.manifests / "materialized_through"
-        return marker.read_text().strip() if marker.exists() else ""
+        return read_text(marker, default="").strip()
 
     def mark_materialized_through(self, manifest_name: str) -> None:
         if manifest_name > self.materialized_through():
@@ -259,7 +259,7 @@ class Registry:
     def first_day(self) -> str:
         """The earliest day any registered export covers, as last recorded ("" before any)."""
         marker = first_day_marker(self.root)
-        return marker.read_text().strip() if marker.exists() else ""
+        return read_text(marker, default="").strip()
 
     def record_first_day(self) -> str:
         """Record the earliest covered day after registering (the partitions start from it: `partition_start`)."""
@@ -271,7 +271,7 @@ class Registry:
 
     def load(self, manifest_name: str) -> Registration:
         if manifest_name not in self._loaded:
-            self._loaded[manifest_name] = Registration(**json.loads((self.manifests / manifest_name).read_text()))
+            self._loaded[manifest_name] = Registration(**json.loads(read_text(self.manifests / manifest_name)))
         return self._loaded[manifest_name]
 
     def all(self) -> list[Registration]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from upath import UPath
 
-from ecom_pipeline.storage import as_path, ensure_folder
+from ecom_pipeline.storage import as_path, ensure_folder, read_text
 
 DATA_DIR_ENV = "ECOM_PIPELINE_DATA_DIR"
 LANDING_DIR_ENV = "ECOM_PIPELINE_LANDING_DIR"
@@ -173,7 +173,7 @@ def partition_start(staged_dir: Path | UPath) -> str:
     since 2000, ~0.06 s for two years), and the margin keeps an export of somewhat older days inside without a reload
     of the definitions. Before any export: DEFAULT_START_DATE."""
     marker = first_day_marker(staged_dir)
-    first = marker.read_text().strip() if marker.exists() else ""
+    first = read_text(marker, default="").strip()
     return f"{int(first[:4]) - 1}-01-01" if first else DEFAULT_START_DATE
 
 

@@ -87,7 +87,7 @@ def _ltv_fit(pipeline: PipelineSettings, summary: pd.DataFrame, as_of: str, refi
     """The stored fit while it is fresh for `as_of`, else a new one (stored beside the customer_ltv snapshot)."""
     path = lake.snapshot_path(pipeline.settings().lake_dir, ["customer_ltv"]).with_name("fit.json")
     try:
-        stored = StoredFit.from_dict(json.loads(path.read_text()))
+        stored = StoredFit.from_dict(json.loads(storage.read_text(path)))
         if stored.fresh_for(as_of, refit_days):
             return stored
     except (OSError, ValueError, KeyError, TypeError):  # none yet, or unreadable: fitted again
@@ -394,9 +394,10 @@ def _write_summary(pipeline: PipelineSettings, summary: dict) -> None:
 
 def _read_summary(pipeline: PipelineSettings) -> dict:
     path = _summary_path(pipeline)
-    if not path.exists():
+    text = storage.read_text(path, default="")
+    if not text:
         raise Failure(description="no budget summary: materialize budget_recommendations first")
-    return json.loads(path.read_text())
+    return json.loads(text)
 
 
 def _curve_rows(table: pd.DataFrame, curves: dict, panel: pd.DataFrame, settings: BudgetConfig, as_of: pd.Timestamp) -> pd.DataFrame:
