@@ -78,7 +78,9 @@ def _detect(raw: bytes):
             raise FileRejected("the file starts like JSON lines but its first line is not valid JSON") from None
         if touchpoints.looks_like_record(record):
             return touchpoints, encoding
-        raise FileRejected(f"JSON lines with fields {sorted(record)[:8]} match no known export (touchpoints need event_name and event_timestamp)")
+        if meta_ads.looks_like_api_record(record):
+            return meta_ads, encoding
+        raise FileRejected(f"JSON lines with fields {sorted(record)[:8]} match no known export (web events need event_name and event_timestamp; Meta insights date_start, spend and an id)")
     lines = text.splitlines()
     for line in lines[:15]:
         headers = [normalise_header(c) for c in next(csv.reader([line], delimiter=sniff_delimiter(line)), [])]

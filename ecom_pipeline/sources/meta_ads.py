@@ -5,9 +5,15 @@ Without the `Day` breakdown a row aggregates `Reporting starts`..`Reporting ends
 data (the usual daily export), longer windows are refused (spreading them would invent numbers). Campaign-,
 ad-set- and ad-level exports all load (without a campaign column the ad set or ad is the grain); breakdown rows
 (age, gender, placement, region) are summed to the day × entity grain; `"No data available."` is zero rows.
+
+The Marketing API's insights records, one JSON object a line as the Meta pull lands them, load through the same
+path: their fields are the export's columns under other names (`spend` is Amount spent), and purchases are the
+`actions` / `action_values` entry of the first purchase type present.
 """
 
 from __future__ import annotations
+
+import json
 
 import pandas as pd
 
@@ -38,6 +44,44 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Insights API field -> the export's header for the same column.
+API_FIELDS = {
+    "date_start": "Reporting starts", "date_stop": "Reporting ends", "account_id": "Account ID", "account_name": "Account name",
+    "account_currency": "Currency", "campaign_id": "Campaign ID", "campaign_name": "Campaign name", "adset_id": "Ad set ID",
+    "adset_name": "Ad set name", "ad_id": "Ad ID", "ad_name": "Ad name", "spend": "Amount spent", "impressions": "Impressions",
+    "inline_link_clicks": "Link clicks",
+}
+# One purchase under several action types at once: the first present counts (omni = web + app + offline, deduplicated).
+PURCHASE_ACTIONS = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase")
+
+
+def looks_like_api_record(record: dict) -> bool:
+    """An insights record: a reporting day and spend (the Ads Manager CSV's columns are labels, never these)."""
+    return {"date_start", "spend"} <= set(record) and bool(set(record) & {"campaign_id", "adset_id", "ad_id", "account_id"})
+
+
+def api_frame(text: str) -> pd.DataFrame:
+    """Insights records (a JSON object a line) as the table an Ads Manager export of the same report would be."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise FileRejected(f"Meta insights line {number} is not valid JSON ({error.msg}): the pull was cut off; pull the days again") from None
+        row = {header: str(record[field]) for field, header in API_FIELDS.items() if record.get(field) is not None}
+        row["Day"] = row.get("Reporting starts", "")
+        row["Purchases"], row["Purchases conversion value"] = (_purchases(record.get(key)) for key in ("actions", "action_values"))
+        rows.append(row)
+    return pd.DataFrame(rows, dtype="string").fillna("") if rows else pd.DataFrame(columns=[*API_FIELDS.values(), "Day"], dtype="string")
+
+
+def _purchases(actions: list | None) -> str:
+    values = {item.get("action_type"): item.get("value") for item in actions or []}
+    return next((str(values[kind]) for kind in PURCHASE_ACTIONS if values.get(kind) is not None), "0")
+
+
 def looks_like(headers: list[str]) -> bool:
     """Meta's signature: its reporting window column (no other vendor writes `Reporting starts`)."""
     bases = {h.rsplit(" (", 1)[0] for h in headers}
@@ -46,7 +90,10 @@ def looks_like(headers: list[str]) -> bool:
 
 def parse(raw: bytes, name: str = "", mtime: float | None = None, default_currency: str | None = None) -> ParseResult:
     text, encoding = decode(raw)
-    frame, _, delimiter = read_delimited(text, looks_like)
+    if text.lstrip().startswith("{"):
+        frame, delimiter = api_frame(text), ","
+    else:
+        frame, _, delimiter = read_delimited(text, looks_like)
     rows_read = len(frame)
     cols = Columns(frame)
     if cols.find(*ALIASES["spend"]) is None:
