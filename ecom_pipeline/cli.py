@@ -355,7 +355,7 @@ def materialize_days(settings: Settings, first: str, last: str, instance=None, f
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def(INGEST_JOB)
     if families is None:
-        selection = list(definitions.resolve_asset_graph().get_all_asset_keys())
+        selection = list(job.asset_layer.asset_graph.get_all_asset_keys() & job.asset_layer.selected_asset_keys)
     else:
         from dagster import AssetKey
 

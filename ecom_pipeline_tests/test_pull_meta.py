@@ -2,91 +2,15 @@
 field names, invented values): pages, a 429 and a 500 on the way, an expired token, a restated day, an empty window."""
 
 import json
-import threading
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from ecom_pipeline.ingest import Registry
 from ecom_pipeline.pull.http import PullFailed
-from ecom_pipeline.pull.meta import MetaAccount, insights, land, window
-
-TOKEN = "EAAB-test-token-never-logged"
-
-
-def record(day: str, ad: str, spend: str, purchases: str | None = None) -> dict:
-    row = {"account_id": "4815162342", "account_name": "Test Brand", "account_currency": "EUR", "campaign_id": "2385001",
-           "campaign_name": "Prospecting", "adset_id": "2385101", "adset_name": "Broad", "ad_id": ad, "ad_name": f"Ad {ad}",
-           "date_start": day, "date_stop": day, "spend": spend, "impressions": "1200", "clicks": "40", "inline_link_clicks": "31"}
-    if purchases is not None:  # Meta reports the same purchases under several action types; one of them counts
-        row["actions"] = [{"action_type": "link_click", "value": "31"}, {"action_type": "offsite_conversion.fb_pixel_purchase", "value": purchases},
-                          {"action_type": "purchase", "value": purchases}]
-        row["action_values"] = [{"action_type": "offsite_conversion.fb_pixel_purchase", "value": "99.50"}, {"action_type": "purchase", "value": "99.50"}]
-    return row
-
-
-class GraphAPI:
-    """The insights endpoint: `pages` of records, each with Meta's `paging.next` (carrying the token, as Meta's does);
-    `failures` maps a page number to the statuses to answer before the page itself."""
-
-    def __init__(self, pages: list[list[dict]], failures: dict[int, list[int]] | None = None, expired: bool = False):
-        self.pages, self.failures, self.expired = pages, {k: list(v) for k, v in (failures or {}).items()}, expired
-        self.requests: list[tuple[str, dict]] = []
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                api.requests.append((self.path, dict(self.headers)))
-                query = parse_qs(urlsplit(self.path).query)
-                page = int(query.get("after", ["0"])[0])
-                if api.expired:
-                    return self.answer(400, {"error": {"message": "Error validating access token: Session has expired on Monday, 01-Dec-25.",
-                                                       "type": "OAuthException", "code": 190, "error_subcode": 463}})
-                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                    return self.answer(400, {"error": {"message": "An active access token must be used", "type": "OAuthException", "code": 2500}})
-                if api.failures.get(page):
-                    status = api.failures[page].pop(0)
-                    return self.answer(status, {"error": {"message": "Please retry", "code": 2}}, {"Retry-After": "1"} if status == 429 else {})
-                body = {"data": api.pages[page] if api.pages else []}
-                if page + 1 < len(api.pages):
-                    body["paging"] = {"cursors": {"after": str(page + 1)},
-                                      "next": f"http://127.0.0.1:{self.server.server_port}{urlsplit(self.path).path}?access_token={TOKEN}&after={page + 1}&limit=500"}
-                self.answer(200, body)
-
-            def answer(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.account = MetaAccount(TOKEN, "4815162342", base_url=f"http://127.0.0.1:{self.server.server_port}")
-
-    def close(self):
-        self.server.shutdown()
-
-
-@pytest.fixture
-def graph():
-    servers = []
-
-    def start(*args, **kwargs) -> GraphAPI:
-        servers.append(GraphAPI(*args, **kwargs))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
+from ecom_pipeline.pull.meta import insights, land, window
+from ecom_pipeline_tests.graph_api_server import TOKEN, graph, record  # noqa: F401 (graph is a fixture)
 
 
 def test_pages_are_followed_through_a_429_and_a_500_and_every_row_lands(graph, settings):
@@ -141,3 +65,71 @@ def test_an_empty_window_lands_nothing(graph, settings):
 
 def test_the_morning_window_is_the_28_days_meta_restates():
     assert window(date(2025, 6, 28)) == (date(2025, 6, 1), date(2025, 6, 28))
+
+
+def test_without_credentials_the_meta_pull_is_off_and_says_so(settings, monkeypatch):
+    from dagster import AssetKey
+
+    from ecom_pipeline.defs.build import build_definitions
+
+    for name in ("META_ACCESS_TOKEN", "META_AD_ACCOUNT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    defs = build_definitions(settings)
+    node = defs.resolve_asset_graph().get(AssetKey("pull_meta_ads"))
+    assert node.group_name == "pull" and "**Off**: set META_ACCESS_TOKEN and META_AD_ACCOUNT_ID" in node.description
+    assert not any(job.name == "pull_job" for job in defs.resolve_all_job_defs())  # nothing scheduled, nothing to warn about
+    assert AssetKey("pull_meta_ads") not in defs.resolve_job_def("ingest_job").asset_layer.selected_asset_keys
+
+
+def test_the_scheduled_pull_lands_the_28_days_the_sensor_then_registers_without_the_token_anywhere(graph, settings, monkeypatch):
+    from dagster import AssetKey, DagsterEventType, build_sensor_context, instance_for_test
+
+    from ecom_pipeline.defs.build import build_definitions
+
+    api = graph([[record("2025-06-01", "1", "12.00", "1"), record("2025-06-27", "1", "20.00", "2")], [record("2025-06-28", "2", "7.25")]])
+    monkeypatch.setenv("META_ACCESS_TOKEN", TOKEN)
+    monkeypatch.setenv("META_AD_ACCOUNT_ID", "4815162342")
+    monkeypatch.setenv("META_API_URL", api.account.base_url)
+    defs = build_definitions(settings)
+    assert {s.name for s in defs.schedules} >= {"pull_job_schedule", "daily_ingest_schedule"}
+    with instance_for_test() as instance:
+        result = defs.resolve_job_def("pull_job").execute_in_process(partition_key="2025-06-28", instance=instance)
+        assert result.success
+        metadata = result.asset_materializations_for_node("pull_meta_ads")[0].metadata
+        assert metadata["window"].value == "2025-06-01 .. 2025-06-28" and metadata["records"].value == 3 and metadata["spend"].value == 39.25
+        since_until = json.loads(parse_qs(urlsplit(api.requests[0][0]).query)["time_range"][0])
+        assert since_until == {"since": "2025-06-01", "until": "2025-06-28"}
+        # The landing sensor registers the pulled file as it would an export, and asks for a run of its days.
+        sensor = defs.resolve_sensor_def("landing_sensor")
+        first = sensor(build_sensor_context(instance=instance, resources=defs.resources))  # sees a new file: waits a tick for it to settle
+        tick = sensor(build_sensor_context(instance=instance, resources=defs.resources, cursor=first.cursor))
+        requests = [r for r in tick.run_requests if r.job_name == "ingest_job"]
+        assert {r.tags["ecom_pipeline/source_file"] for r in requests} == {"meta-insights-act_4815162342-2025-06-01_2025-06-28.jsonl"}
+        # one run per stretch of days with delivery, each with the week before it, as for an export
+        assert [(r.tags.get("dagster/asset_partition_range_start"), r.tags.get("dagster/asset_partition_range_end")) for r in requests] == [
+            ("2025-05-25", "2025-06-01"), ("2025-06-20", "2025-06-28")]
+        (registration,) = Registry(settings).all()
+        assert registration.family == "meta_ads" and registration.rows_loaded == 3
+        assert registration.days["ad_performance"] == ["2025-06-01", "2025-06-27", "2025-06-28"]
+        logged = [str(event) for event in instance.all_logs(result.run_id)]
+        assert logged and not any(TOKEN in line for line in logged)
+        assert TOKEN not in str(instance.get_run_by_id(result.run_id).run_config)
+        assert not any(TOKEN in p.read_text(errors="ignore") for p in settings.data_dir.rglob("*") if p.is_file() and p.suffix in (".json", ".jsonl", ".txt"))
+        assert [e for e in instance.all_logs(result.run_id) if e.dagster_event and e.dagster_event.event_type == DagsterEventType.STEP_FAILURE] == []
+
+
+def test_an_expired_token_fails_the_pull_run_with_the_sentence(graph, settings, monkeypatch):
+    from dagster import instance_for_test
+
+    from ecom_pipeline.defs.build import build_definitions
+
+    api = graph([], expired=True)
+    monkeypatch.setenv("META_ACCESS_TOKEN", TOKEN)
+    monkeypatch.setenv("META_AD_ACCOUNT_ID", "4815162342")
+    monkeypatch.setenv("META_API_URL", api.account.base_url)
+    with instance_for_test() as instance:
+        result = build_definitions(settings).resolve_job_def("pull_job").execute_in_process(partition_key="2025-06-28", instance=instance, raise_on_error=False)
+        assert not result.success
+        error = str(result.get_step_failure_events()[0].step_failure_data.error)
+        assert "Session has expired" in error and "set META_ACCESS_TOKEN" in error and TOKEN not in error
+        assert list(settings.landing_dir.iterdir()) == []

@@ -18,7 +18,7 @@ def test_definitions_load_and_every_asset_is_described(settings):
     for key in keys:
         node = graph.get(key)
         assert node.description and len(node.description) > 40, key
-        assert node.group_name in {"ingest", "warehouse", "validation", "marts", "attribution", "ltv", "budget", "experiments"}, key
+        assert node.group_name in {"pull", "ingest", "warehouse", "validation", "marts", "attribution", "ltv", "budget", "experiments"}, key
         assert node.kinds, key
         assert node.owners == ["team:data"], key
     assert graph.get(AssetKey("raw_touchpoints")).partitions_def is not None
