@@ -9,7 +9,7 @@ import pytest
 
 from ecom_pipeline.ingest import Registry
 from ecom_pipeline.pull.http import PullFailed
-from ecom_pipeline.pull.meta import insights, land, window
+from ecom_pipeline.pull.meta import fetch, land, window
 from ecom_pipeline_tests.graph_api_server import TOKEN, graph, record  # noqa: F401 (graph is a fixture)
 
 
@@ -17,7 +17,7 @@ def test_pages_are_followed_through_a_429_and_a_500_and_every_row_lands(graph, s
     pages = [[record("2025-06-01", "1", "20.00", "2"), record("2025-06-01", "2", "5.50")],
              [record("2025-06-02", "1", "21.25", "1")], [record("2025-06-02", "2", "0.00")]]
     api = graph(pages, failures={1: [429], 2: [500]})
-    records = insights(api.account, date(2025, 6, 1), date(2025, 6, 2))
+    records = fetch(api.account, date(2025, 6, 1), date(2025, 6, 2))
     assert [r["spend"] for r in records] == ["20.00", "5.50", "21.25", "0.00"]
     assert len(api.requests) == 5  # three pages, each failure asked again once
     first = parse_qs(urlsplit(api.requests[0][0]).query)
@@ -38,9 +38,9 @@ def test_pages_are_followed_through_a_429_and_a_500_and_every_row_lands(graph, s
 def test_a_restated_day_replaces_the_first_pull_and_nothing_doubles(graph, settings):
     first = graph([[record("2025-06-01", "1", "20.00", "2"), record("2025-06-02", "1", "30.00", "1")]])
     registry = Registry(settings)
-    registry.register(land(insights(first.account, date(2025, 6, 1), date(2025, 6, 2)), settings.landing_dir, first.account, date(2025, 6, 1), date(2025, 6, 2)))
+    registry.register(land(fetch(first.account, date(2025, 6, 1), date(2025, 6, 2)), settings.landing_dir, first.account, date(2025, 6, 1), date(2025, 6, 2)))
     restated = graph([[record("2025-06-02", "1", "34.00", "3")]])  # the next morning, Meta counts more for the 2nd
-    registry.register(land(insights(restated.account, date(2025, 6, 2), date(2025, 6, 2)), settings.landing_dir, restated.account, date(2025, 6, 2), date(2025, 6, 2)))
+    registry.register(land(fetch(restated.account, date(2025, 6, 2), date(2025, 6, 2)), settings.landing_dir, restated.account, date(2025, 6, 2), date(2025, 6, 2)))
     frame, winners = Registry(settings).read_days("meta_ads", "ad_performance", ["2025-06-01", "2025-06-02"])
     assert frame["spend"].tolist() == [20.0, 34.0] and frame["conversions"].tolist() == [2.0, 3.0]
     assert winners == {"2025-06-01": "meta-insights-act_4815162342-2025-06-01_2025-06-02.jsonl",
@@ -50,7 +50,7 @@ def test_a_restated_day_replaces_the_first_pull_and_nothing_doubles(graph, setti
 def test_an_expired_token_fails_with_what_to_do_and_without_the_token(graph):
     api = graph([], expired=True)
     with pytest.raises(PullFailed) as failure:
-        insights(api.account, date(2025, 6, 1), date(2025, 6, 1))
+        fetch(api.account, date(2025, 6, 1), date(2025, 6, 1))
     sentence = str(failure.value)
     assert "Session has expired" in sentence and "set META_ACCESS_TOKEN" in sentence and "act_4815162342" in sentence
     assert TOKEN not in sentence and TOKEN not in repr(api.account)
@@ -58,7 +58,7 @@ def test_an_expired_token_fails_with_what_to_do_and_without_the_token(graph):
 
 def test_an_empty_window_lands_nothing(graph, settings):
     api = graph([[]])
-    records = insights(api.account, date(2025, 6, 1), date(2025, 6, 1))
+    records = fetch(api.account, date(2025, 6, 1), date(2025, 6, 1))
     assert records == [] and land(records, settings.landing_dir, api.account, date(2025, 6, 1), date(2025, 6, 1)) is None
     assert list(settings.landing_dir.iterdir()) == []
 

@@ -16,7 +16,7 @@ from ecom_pipeline.defs.assets import build_assets
 from ecom_pipeline.defs.resources import LakeIOManager, PipelineSettings, Warehouse
 from ecom_pipeline.defs.attribution_assets import build_attribution
 from ecom_pipeline.defs.marts import build_marts
-from ecom_pipeline.defs.pull_assets import PULL_GROUP, MetaApi, build_pull_assets, build_pull_schedule_and_checks
+from ecom_pipeline.defs.pull_assets import PULL_GROUP, build_pull_assets, build_pull_schedule_and_checks, pull_resources
 from ecom_pipeline.defs.value_assets import build_value_assets
 from ecom_pipeline.defs.schedules import build_morning_schedule
 from ecom_pipeline.defs.hooks import say_disk_full
@@ -28,12 +28,12 @@ from ecom_pipeline.settings import Settings
 def build_definitions(settings: Settings) -> Definitions:
     partitions = DailyPartitionsDefinition(start_date=settings.start_date, timezone=settings.shop_timezone)
     dialect = sa.make_url(settings.warehouse_url).get_backend_name()
-    meta_api = MetaApi.from_environment()
-    pull_assets = build_pull_assets(partitions, meta_api.connected)
+    credentials = pull_resources()
+    pull_assets = build_pull_assets(partitions, credentials)
     assets = [*pull_assets, *build_assets(partitions, dialect), build_validation_asset(dialect), *build_marts(partitions),
               *build_attribution(partitions), *build_value_assets()]
     assets = map_asset_specs(lambda spec: spec.replace_attributes(owners=settings.owners()), assets)
-    pulls = build_pull_schedule_and_checks([a.key for a in pull_assets], settings.shop_timezone, meta_api.connected)
+    pulls = build_pull_schedule_and_checks(pull_assets, credentials, settings.shop_timezone)
     job = define_asset_job(
         INGEST_JOB,
         selection=AssetSelection.all() - AssetSelection.groups(PULL_GROUP),
@@ -52,6 +52,6 @@ def build_definitions(settings: Settings) -> Definitions:
             "pipeline": PipelineSettings.from_settings(settings),
             "lake_io_manager": LakeIOManager(base_dir=str(settings.lake_dir)),
             "warehouse_db": Warehouse(url=settings.warehouse_url),
-            "meta_api": meta_api,
+            **credentials,
         },
     )

@@ -5,7 +5,10 @@ and its description says which variables turn it on."""
 
 import os
 import warnings
+from dataclasses import dataclass
 from datetime import timedelta
+from types import ModuleType
+from typing import ClassVar
 
 from dagster import (
     AssetExecutionContext,
@@ -25,79 +28,146 @@ from dagster import (
 )
 
 from ecom_pipeline.backfill import backfill_policy
-from ecom_pipeline.defs.resources import PipelineSettings
-from ecom_pipeline.pull import meta
+from ecom_pipeline.pull import google_ads, meta
 from ecom_pipeline.pull.http import PullFailed
 
 PULL_GROUP = "pull"
 PULL_JOB = "pull_job"
 PULL_HOUR = 5  # shop time: the pulls land, and the sensor runs their days, before the 06:00 morning run
 FRESH_BY = "0 8 * * *"  # a source that has not delivered yesterday by 08:00 shop time warns
-META_VARIABLES = ("META_ACCESS_TOKEN", "META_AD_ACCOUNT_ID")
 
 
-class MetaApi(ConfigurableResource):
-    """The Meta Marketing API: a system user's access token (`ads_read`) and the ad account to pull."""
+class ApiCredentials(ConfigurableResource):
+    """A source's credentials: every field from the environment variable of `VARIABLES` beside it."""
 
-    access_token: str = ""
-    ad_account_id: str = ""
-    base_url: str = meta.GRAPH_URL
+    VARIABLES: ClassVar[dict[str, str]] = {}  # field -> environment variable; those not in OPTIONAL are required to connect
+    OPTIONAL: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
-    def from_environment(cls) -> "MetaApi":
-        """Connected when both variables are set (`META_API_URL` points elsewhere than graph.facebook.com, e.g. a proxy)."""
-        if not all(os.environ.get(name) for name in META_VARIABLES):
+    def from_environment(cls):
+        """Connected when every required variable is set; off (all fields empty) otherwise."""
+        if not all(os.environ.get(variable) for field, variable in cls.VARIABLES.items() if field not in cls.OPTIONAL):
             return cls()
-        return cls(access_token=EnvVar("META_ACCESS_TOKEN"), ad_account_id=EnvVar("META_AD_ACCOUNT_ID"),
-                   base_url=os.environ.get("META_API_URL", meta.GRAPH_URL))
+        return cls(**{field: EnvVar(variable) for field, variable in cls.VARIABLES.items() if os.environ.get(variable)})
+
+    @classmethod
+    def required(cls) -> list[str]:
+        return [variable for field, variable in cls.VARIABLES.items() if field not in cls.OPTIONAL]
 
     @property
     def connected(self) -> bool:
-        return bool(self.access_token and self.ad_account_id)
+        return all(getattr(self, field) for field in self.VARIABLES if field not in self.OPTIONAL)
+
+
+class MetaApi(ApiCredentials):
+    """The Meta Marketing API: a system user's access token (`ads_read`) and the ad account to pull."""
+
+    VARIABLES: ClassVar[dict[str, str]] = {"access_token": "META_ACCESS_TOKEN", "ad_account_id": "META_AD_ACCOUNT_ID", "base_url": "META_API_URL"}
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("base_url",)
+    access_token: str = ""
+    ad_account_id: str = ""
+    base_url: str = meta.GRAPH_URL
 
     def account(self) -> meta.MetaAccount:
         return meta.MetaAccount(self.access_token, self.ad_account_id, self.base_url)
 
 
-def build_pull_assets(partitions: PartitionsDefinition, connected: bool) -> list:
-    off = "" if connected else f" **Off**: set {' and '.join(META_VARIABLES)} to turn it on (README, Pulling from the platforms)."
+class GoogleAdsApi(ApiCredentials):
+    """The Google Ads API: developer token, OAuth client and refresh token, the customer (and its manager) to pull."""
 
-    @asset(name="pull_meta_ads", group_name=PULL_GROUP, partitions_def=partitions, kinds={"meta", "api"}, backfill_policy=backfill_policy(),
-           description=f"Ad-level daily insights from the Meta Marketing API for the partition's days and the {meta.RESTATED_DAYS - 1} "
-                       f"before them (Meta restates conversions for {meta.RESTATED_DAYS} days), landed as one JSON line a record for the "
-                       f"landing sensor to register.{off}")
-    def pull_meta_ads(context: AssetExecutionContext, pipeline: PipelineSettings, meta_api: MetaApi) -> MaterializeResult:
-        if not meta_api.connected:
-            raise Failure(description=f"the Meta pull is off: set {' and '.join(META_VARIABLES)}")
+    VARIABLES: ClassVar[dict[str, str]] = {"developer_token": "GOOGLE_ADS_DEVELOPER_TOKEN", "client_id": "GOOGLE_ADS_CLIENT_ID", "client_secret": "GOOGLE_ADS_CLIENT_SECRET",
+                 "refresh_token": "GOOGLE_ADS_REFRESH_TOKEN", "customer_id": "GOOGLE_ADS_CUSTOMER_ID",
+                 "login_customer_id": "GOOGLE_ADS_LOGIN_CUSTOMER_ID", "api_url": "GOOGLE_ADS_API_URL", "oauth_url": "GOOGLE_OAUTH_URL"}
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("login_customer_id", "api_url", "oauth_url")
+    developer_token: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    refresh_token: str = ""
+    customer_id: str = ""
+    login_customer_id: str = ""
+    api_url: str = google_ads.ADS_URL
+    oauth_url: str = google_ads.OAUTH_URL
+
+    def account(self) -> google_ads.GoogleAdsAccount:
+        return google_ads.GoogleAdsAccount(self.developer_token, self.client_id, self.client_secret, self.refresh_token, self.customer_id,
+                                           self.login_customer_id, self.api_url, self.oauth_url)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One API: its asset `pull_<name>`, its client module (fetch, land, day_of, spend, RESTATED_DAYS) and credentials."""
+
+    name: str
+    title: str
+    module: ModuleType
+    credentials: type[ApiCredentials]
+    kinds: frozenset[str]
+    what: str
+
+    @property
+    def resource_key(self) -> str:
+        return f"{self.name}_api"
+
+
+SOURCES = (
+    Source("meta_ads", "Meta Marketing API", meta, MetaApi, frozenset({"meta", "api"}),
+           "Ad-level daily insights (spend, impressions, link clicks, purchases and their value), landed as one JSON line a record"),
+    Source("google_ads", "Google Ads API", google_ads, GoogleAdsApi, frozenset({"googleads", "api"}),
+           "Ad-group-level daily metrics through searchStream (GAQL), landed as a CSV with the query's field names"),
+)
+
+
+def pull_resources() -> dict[str, ApiCredentials]:
+    return {source.resource_key: source.credentials.from_environment() for source in SOURCES}
+
+
+def build_pull_assets(partitions: PartitionsDefinition, resources: dict[str, ApiCredentials]) -> list:
+    return [_pull_asset(source, partitions, resources[source.resource_key].connected) for source in SOURCES]
+
+
+def _pull_asset(source: Source, partitions: PartitionsDefinition, connected: bool):
+    required = " and ".join(source.credentials.required())
+    off = "" if connected else f" **Off**: set {required} to turn it on (README, Pulling from the platforms)."
+    restated = source.module.RESTATED_DAYS
+
+    @asset(name=f"pull_{source.name}", group_name=PULL_GROUP, partitions_def=partitions, kinds=set(source.kinds), backfill_policy=backfill_policy(),
+           required_resource_keys={"pipeline", source.resource_key},
+           description=f"{source.what}, from the {source.title}, for the partition's days and the {restated - 1} before them (the "
+                       f"platform restates them), for the landing sensor to register.{off}")
+    def pull(context: AssetExecutionContext) -> MaterializeResult:
+        api = getattr(context.resources, source.resource_key)
+        if not api.connected:
+            raise Failure(description=f"the {source.title} pull is off: set {required}")
         window = context.partition_time_window
-        since, until = meta.window(window.end.date() - timedelta(days=1), meta.RESTATED_DAYS + (window.end - window.start).days - 1)
+        until = window.end.date() - timedelta(days=1)
+        since = window.start.date() - timedelta(days=restated - 1)
         try:
-            records = meta.insights(meta_api.account(), since, until)
+            records = source.module.fetch(api.account(), since, until)
         except PullFailed as failure:
             raise Failure(description=str(failure)) from None
-        path = meta.land(records, pipeline.settings().landing_dir, meta_api.account(), since, until)
-        days = sorted({record["date_start"] for record in records})
+        path = source.module.land(records, context.resources.pipeline.settings().landing_dir, api.account(), since, until)
         return MaterializeResult(metadata={
-            "window": f"{since} .. {until}", "records": len(records), "days_with_delivery": len(days),
-            "spend": round(sum(float(record.get("spend") or 0) for record in records), 2),
+            "window": f"{since} .. {until}", "records": len(records), "days_with_delivery": len({source.module.day_of(r) for r in records}),
+            "spend": round(sum(source.module.spend(r) for r in records), 2),
             "landed_as": path.name if path else "nothing: no delivery in the window",
         })
 
-    return [pull_meta_ads]
+    return pull
 
 
-def build_pull_schedule_and_checks(pull_assets: list, timezone: str, connected: bool) -> dict:
+def build_pull_schedule_and_checks(pull_assets: list, resources: dict[str, ApiCredentials], timezone: str) -> dict:
     """The pull job, its 05:00 schedule and the freshness checks (with the sensor that evaluates them), for the
     connected sources; nothing when none is."""
+    connected = [a.key for a, source in zip(pull_assets, SOURCES) if resources[source.resource_key].connected]
     if not connected:
         return {"jobs": [], "schedules": [], "asset_checks": [], "sensors": []}
-    job = define_asset_job(PULL_JOB, selection=AssetSelection.groups(PULL_GROUP),
+    job = define_asset_job(PULL_JOB, selection=AssetSelection.assets(*connected),
                            description="Pull yesterday, and the days each platform restates, from every connected API into the landing folder.")
     schedule = build_schedule_from_partitioned_job(job, hour_of_day=PULL_HOUR, default_status=DefaultScheduleStatus.RUNNING)
     with warnings.catch_warnings():
         # Superseded by FreshnessPolicy, which judges an asset's last update, not whether yesterday's partition came:
         # the partition is what a pull owes (github.com/dagster-io/dagster/discussions/34023).
         warnings.simplefilter("ignore")
-        checks = build_time_partition_freshness_checks(assets=pull_assets, deadline_cron=FRESH_BY, timezone=timezone)
+        checks = build_time_partition_freshness_checks(assets=connected, deadline_cron=FRESH_BY, timezone=timezone)
         sensor = build_sensor_for_freshness_checks(freshness_checks=checks, name="pull_freshness_sensor", default_status=DefaultSensorStatus.RUNNING)
     return {"jobs": [job], "schedules": [schedule], "asset_checks": checks, "sensors": [sensor]}

@@ -46,7 +46,7 @@ def window(yesterday: date, days: int = RESTATED_DAYS) -> tuple[date, date]:
     return yesterday - timedelta(days=days - 1), yesterday
 
 
-def insights(account: MetaAccount, since: date, until: date, http: requests.Session | None = None) -> list[dict]:
+def fetch(account: MetaAccount, since: date, until: date, http: requests.Session | None = None) -> list[dict]:
     """Every ad × day insights record of [since, until], following the API's pages."""
     http = http or session()
     url = f"{account.base_url.rstrip('/')}/{API_VERSION}/{account.account}/insights"
@@ -59,6 +59,14 @@ def insights(account: MetaAccount, since: date, until: date, http: requests.Sess
         records += body.get("data", [])
         url, params = _without_token(body.get("paging", {}).get("next")), None
     return records
+
+
+def day_of(record: dict) -> str:
+    return record["date_start"]
+
+
+def spend(record: dict) -> float:
+    return float(record.get("spend") or 0)
 
 
 def land(records: list[dict], landing, account: MetaAccount, since: date, until: date):
