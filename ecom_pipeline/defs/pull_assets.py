@@ -28,7 +28,7 @@ from dagster import (
 )
 
 from ecom_pipeline.backfill import backfill_policy
-from ecom_pipeline.pull import google_ads, meta
+from ecom_pipeline.pull import google_ads, meta, tiktok
 from ecom_pipeline.pull.http import PullFailed
 
 PULL_GROUP = "pull"
@@ -93,6 +93,19 @@ class GoogleAdsApi(ApiCredentials):
                                            self.login_customer_id, self.api_url, self.oauth_url)
 
 
+class TikTokApi(ApiCredentials):
+    """The TikTok Business API: a long-lived access token with the Reporting permission, and the advertiser to pull."""
+
+    VARIABLES: ClassVar[dict[str, str]] = {"access_token": "TIKTOK_ACCESS_TOKEN", "advertiser_id": "TIKTOK_ADVERTISER_ID", "api_url": "TIKTOK_API_URL"}
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("api_url",)
+    access_token: str = ""
+    advertiser_id: str = ""
+    api_url: str = tiktok.API_URL
+
+    def account(self) -> tiktok.TikTokAdvertiser:
+        return tiktok.TikTokAdvertiser(self.access_token, self.advertiser_id, self.api_url)
+
+
 @dataclass(frozen=True)
 class Source:
     """One API: its asset `pull_<name>`, its client module (fetch, land, day_of, spend, RESTATED_DAYS) and credentials."""
@@ -114,6 +127,8 @@ SOURCES = (
            "Ad-level daily insights (spend, impressions, link clicks, purchases and their value), landed as one JSON line a record"),
     Source("google_ads", "Google Ads API", google_ads, GoogleAdsApi, frozenset({"googleads", "api"}),
            "Ad-group-level daily metrics through searchStream (GAQL), landed as a CSV with the query's field names"),
+    Source("tiktok_ads", "TikTok Business API", tiktok, TikTokApi, frozenset({"tiktok", "api"}),
+           "Ad-level daily report (integrated report, `stat_time_day`), landed as a CSV with the API's names"),
 )
 
 
