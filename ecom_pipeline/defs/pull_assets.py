@@ -28,7 +28,7 @@ from dagster import (
 )
 
 from ecom_pipeline.backfill import backfill_policy
-from ecom_pipeline.pull import google_ads, meta, tiktok
+from ecom_pipeline.pull import google_ads, meta, shipstation, tiktok
 from ecom_pipeline.pull.http import PullFailed
 
 PULL_GROUP = "pull"
@@ -106,6 +106,19 @@ class TikTokApi(ApiCredentials):
         return tiktok.TikTokAdvertiser(self.access_token, self.advertiser_id, self.api_url)
 
 
+class ShipStationApi(ApiCredentials):
+    """The ShipStation API: an API key and its secret."""
+
+    VARIABLES: ClassVar[dict[str, str]] = {"api_key": "SHIPSTATION_API_KEY", "api_secret": "SHIPSTATION_API_SECRET", "api_url": "SHIPSTATION_API_URL"}
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("api_url",)
+    api_key: str = ""
+    api_secret: str = ""
+    api_url: str = shipstation.API_URL
+
+    def account(self) -> shipstation.ShipStationAccount:
+        return shipstation.ShipStationAccount(self.api_key, self.api_secret, self.api_url)
+
+
 @dataclass(frozen=True)
 class Source:
     """One API: its asset `pull_<name>`, its client module (fetch, land, day_of, spend, RESTATED_DAYS) and credentials."""
@@ -116,6 +129,7 @@ class Source:
     credentials: type[ApiCredentials]
     kinds: frozenset[str]
     what: str
+    amount: str = "spend"  # what the metadata sums: `spend` of the ads, `label_cost` of the shipments
 
     @property
     def resource_key(self) -> str:
@@ -129,6 +143,9 @@ SOURCES = (
            "Ad-group-level daily metrics through searchStream (GAQL), landed as a CSV with the query's field names"),
     Source("tiktok_ads", "TikTok Business API", tiktok, TikTokApi, frozenset({"tiktok", "api"}),
            "Ad-level daily report (integrated report, `stat_time_day`), landed as a CSV with the API's names"),
+    Source("shipstation", "ShipStation API", shipstation, ShipStationApi, frozenset({"shipstation", "api"}),
+           "Shipments (labels) by ship date with their items, carrier, service, postage and void flag, landed as one JSON line a shipment",
+           amount="label_cost"),
 )
 
 
@@ -163,7 +180,7 @@ def _pull_asset(source: Source, partitions: PartitionsDefinition, connected: boo
         path = source.module.land(records, context.resources.pipeline.settings().landing_dir, api.account(), since, until)
         return MaterializeResult(metadata={
             "window": f"{since} .. {until}", "records": len(records), "days_with_delivery": len({source.module.day_of(r) for r in records}),
-            "spend": round(sum(source.module.spend(r) for r in records), 2),
+            source.amount: round(sum(source.module.spend(r) for r in records), 2),
             "landed_as": path.name if path else "nothing: no delivery in the window",
         })
 

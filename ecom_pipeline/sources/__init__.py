@@ -80,6 +80,8 @@ def _detect(raw: bytes):
             return touchpoints, encoding
         if meta_ads.looks_like_api_record(record):
             return meta_ads, encoding
+        if shipments.looks_like_api_record(record):
+            return shipments, encoding
         raise FileRejected(f"JSON lines with fields {sorted(record)[:8]} match no known export (web events need event_name and event_timestamp; Meta insights date_start, spend and an id)")
     lines = text.splitlines()
     for line in lines[:15]:

@@ -6,15 +6,20 @@ re-imports); voided labels are kept and flagged so that downstream costs can exc
 `Rate` is the label cost and an order is one label (the grid has no tracking number); an order not shipped yet has
 no label: skipped and counted. Orders of other stores (TikTok Shop, Walmart…) are kept with their `store`; they
 match no shop order downstream, and are counted there.
+
+The ShipStation API's shipments, one JSON object a line as the ShipStation pull lands them, load through the
+Shipments path: each field is a column of that export under another name, one row per shipment item.
 """
 
 from __future__ import annotations
+
+import json
 
 import pandas as pd
 
 from ecom_pipeline.schemas import SHIPMENTS, conform
 from ecom_pipeline.sources.common import (
-    Columns, ParseResult, Problem, blank_mask, decode, flag_rows, normalise_header, parse_dates, parse_numbers, read_delimited,
+    Columns, FileRejected, ParseResult, Problem, blank_mask, decode, flag_rows, normalise_header, parse_dates, parse_numbers, read_delimited,
 )
 
 FAMILY = "shipments"
@@ -44,6 +49,36 @@ GRID = {
     "quantity": ("quantity",), "carrier": ("carrier",), "tracking_number": ("tracking #", "tracking number"), "item_name": ("item name",),
 }
 NO_TRACKING = "(not in export)"
+# ShipStation API shipment field -> the Shipments export's header for the same column.
+API_FIELDS = {
+    "orderNumber": "Order - Number", "createDate": "Date - Label Create Date", "shipDate": "Date - Ship Date", "carrierCode": "Carrier - Name",
+    "serviceCode": "Carrier - Service Selected", "trackingNumber": "Shipment - Tracking Number", "voided": "Shipment - Void Flag",
+    "shipmentCost": "Amount - Shipping Cost", "isReturnLabel": "Return - Return Label Flag", "warehouseId": "Operations - Warehouse",
+}
+
+
+def looks_like_api_record(record: dict) -> bool:
+    """A shipment of the API (`GET /shipments`): its id, ship date and tracking number."""
+    return {"shipmentId", "shipDate", "trackingNumber"} <= set(record)
+
+
+def api_frame(text: str) -> pd.DataFrame:
+    """API shipments (a JSON object a line) as the Shipments export of the same labels: a row per shipment item."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise FileRejected(f"ShipStation shipments line {number} is not valid JSON ({error.msg}): the pull was cut off; pull the days again") from None
+        label = {header: "" if record.get(field) is None else str(record[field]).lower() if isinstance(record[field], bool) else str(record[field])
+                 for field, header in API_FIELDS.items()}
+        items = record.get("shipmentItems") or [{}]
+        rows += [{**label, "Item - SKU": str(item.get("sku") or ""), "Item - Name": str(item.get("name") or ""),
+                  "Item - Qty": str(item.get("quantity") if item.get("quantity") is not None else "")} for item in items]
+    columns = [*API_FIELDS.values(), "Item - SKU", "Item - Name", "Item - Qty"]
+    return pd.DataFrame(rows, columns=columns, dtype="string").fillna("")
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%Y", "ISO8601")
 TRUE = {"true", "yes", "y", "1", "t", "x"}
@@ -59,7 +94,7 @@ def _is_grid(headers: list[str]) -> bool:
 
 def parse(raw: bytes, name: str = "", mtime: float | None = None, default_currency: str | None = None) -> ParseResult:
     text, encoding = decode(raw)
-    frame, _, _ = read_delimited(text, looks_like)
+    frame = api_frame(text) if text.lstrip().startswith("{") else read_delimited(text, looks_like)[0]
     if _is_grid([normalise_header(c) for c in frame.columns]):
         return _parse_grid(frame, encoding)
     cols = Columns(frame)
