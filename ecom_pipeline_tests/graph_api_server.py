@@ -1,14 +1,12 @@
 """A local server that answers like the Graph API's insights endpoint: its documented shapes and field names, with
 invented values. Meta's `paging.next` links carry the access token, as Meta's own do."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from ecom_pipeline.pull.meta import MetaAccount
+from ecom_pipeline_tests.api_server import JsonHandler, LocalApi, started
 
 TOKEN = "EAAB-test-token-never-logged"
 
@@ -24,63 +22,38 @@ def record(day: str, ad: str, spend: str, purchases: str | None = None) -> dict:
     return row
 
 
-class GraphAPI:
+class GraphAPI(LocalApi):
     """The insights endpoint: `pages` of records, each with Meta's `paging.next` (carrying the token, as Meta's does);
     `failures` maps a page number to the statuses to answer before the page itself."""
 
     def __init__(self, pages: list[list[dict]], failures: dict[int, list[int]] | None = None, expired: bool = False):
         self.pages, self.failures, self.expired = pages, {k: list(v) for k, v in (failures or {}).items()}, expired
         self.requests: list[tuple[str, dict]] = []
-        api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
+    class Handler(JsonHandler):
+        def do_GET(self):
+            api = self.api
+            api.requests.append((self.path, dict(self.headers)))
+            page = int(parse_qs(urlsplit(self.path).query).get("after", ["0"])[0])
+            if api.expired:
+                return self.answer(400, {"error": {"message": "Error validating access token: Session has expired on Monday, 01-Dec-25.",
+                                                   "type": "OAuthException", "code": 190, "error_subcode": 463}})
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                return self.answer(400, {"error": {"message": "An active access token must be used", "type": "OAuthException", "code": 2500}})
+            if api.failures.get(page):
+                status = api.failures[page].pop(0)
+                return self.answer(status, {"error": {"message": "Please retry", "code": 2}}, {"Retry-After": "1"} if status == 429 else {})
+            body = {"data": api.pages[page] if api.pages else []}
+            if page + 1 < len(api.pages):
+                body["paging"] = {"cursors": {"after": str(page + 1)},
+                                  "next": f"{api.url}{urlsplit(self.path).path}?access_token={TOKEN}&after={page + 1}&limit=500"}
+            self.answer(200, body)
 
-            def do_GET(self):
-                api.requests.append((self.path, dict(self.headers)))
-                query = parse_qs(urlsplit(self.path).query)
-                page = int(query.get("after", ["0"])[0])
-                if api.expired:
-                    return self.answer(400, {"error": {"message": "Error validating access token: Session has expired on Monday, 01-Dec-25.",
-                                                       "type": "OAuthException", "code": 190, "error_subcode": 463}})
-                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                    return self.answer(400, {"error": {"message": "An active access token must be used", "type": "OAuthException", "code": 2500}})
-                if api.failures.get(page):
-                    status = api.failures[page].pop(0)
-                    return self.answer(status, {"error": {"message": "Please retry", "code": 2}}, {"Retry-After": "1"} if status == 429 else {})
-                body = {"data": api.pages[page] if api.pages else []}
-                if page + 1 < len(api.pages):
-                    body["paging"] = {"cursors": {"after": str(page + 1)},
-                                      "next": f"http://127.0.0.1:{self.server.server_port}{urlsplit(self.path).path}?access_token={TOKEN}&after={page + 1}&limit=500"}
-                self.answer(200, body)
-
-            def answer(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.account = MetaAccount(TOKEN, "4815162342", base_url=f"http://127.0.0.1:{self.server.server_port}")
-
-    def close(self):
-        self.server.shutdown()
+    @property
+    def account(self) -> MetaAccount:
+        return MetaAccount(TOKEN, "4815162342", base_url=self.url)
 
 
 @pytest.fixture
 def graph():
-    servers = []
-
-    def start(*args, **kwargs) -> GraphAPI:
-        servers.append(GraphAPI(*args, **kwargs))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
+    yield from started(GraphAPI)

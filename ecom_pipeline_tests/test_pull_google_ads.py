@@ -3,15 +3,14 @@
 several batches, a 429 and a 500 on the way, a revoked refresh token, a restated day."""
 
 import json
-import threading
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from ecom_pipeline.ingest import Registry
 from ecom_pipeline.pull.google_ads import GoogleAdsAccount, fetch, land
 from ecom_pipeline.pull.http import PullFailed
+from ecom_pipeline_tests.api_server import JsonHandler, LocalApi, started
 
 SECRETS = {"developer_token": "dev-TOKEN-secret", "client_id": "client.apps.googleusercontent.com", "client_secret": "GOCSPX-secret",
            "refresh_token": "1//refresh-secret"}
@@ -27,59 +26,37 @@ def result(day: str, ad_group: str, cost_micros: str, conversions: float = 0.0) 
             "segments": {"date": day}}
 
 
-class GoogleAds:
+class GoogleAds(LocalApi):
     """OAuth token exchange and searchStream; `batches` is the stream, `failures` statuses to answer first."""
 
     def __init__(self, batches: list[list[dict]], failures: list[int] | None = None, revoked: bool = False):
         self.batches, self.failures, self.revoked, self.queries, self.headers = batches, list(failures or []), revoked, [], []
-        api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
+    class Handler(JsonHandler):
+        def do_POST(self):
+            api = self.api
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+            if self.path == "/token":
+                if api.revoked:
+                    return self.answer(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
+                return self.answer(200, {"access_token": ACCESS, "expires_in": 3599, "scope": "https://www.googleapis.com/auth/adwords", "token_type": "Bearer"})
+            api.headers.append(dict(self.headers))
+            if self.headers.get("Authorization") != f"Bearer {ACCESS}" or self.headers.get("developer-token") != SECRETS["developer_token"]:
+                return self.answer(401, [{"error": {"code": 401, "message": "Request is missing required authentication credential.", "status": "UNAUTHENTICATED"}}])
+            if api.failures:
+                status = api.failures.pop(0)
+                return self.answer(status, [{"error": {"code": status, "message": "try again", "status": "UNAVAILABLE"}}], {"Retry-After": "1"} if status == 429 else {})
+            api.queries.append(json.loads(body)["query"])
+            self.answer(200, [{"results": batch, "fieldMask": "segments.date,campaign.id", "requestId": f"req{i}"} for i, batch in enumerate(api.batches)])
 
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-                if self.path == "/token":
-                    if api.revoked:
-                        return self.answer(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
-                    return self.answer(200, {"access_token": ACCESS, "expires_in": 3599, "scope": "https://www.googleapis.com/auth/adwords", "token_type": "Bearer"})
-                api.headers.append(dict(self.headers))
-                if self.headers.get("Authorization") != f"Bearer {ACCESS}" or self.headers.get("developer-token") != SECRETS["developer_token"]:
-                    return self.answer(401, [{"error": {"code": 401, "message": "Request is missing required authentication credential.", "status": "UNAUTHENTICATED"}}])
-                if api.failures:
-                    status = api.failures.pop(0)
-                    return self.answer(status, [{"error": {"code": status, "message": "try again", "status": "UNAVAILABLE"}}], {"Retry-After": "1"} if status == 429 else {})
-                api.queries.append(json.loads(body)["query"])
-                self.answer(200, [{"results": batch, "fieldMask": "segments.date,campaign.id", "requestId": f"req{i}"} for i, batch in enumerate(api.batches)])
-
-            def answer(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{self.server.server_port}"
-        self.account = GoogleAdsAccount(**SECRETS, customer_id="123-456-7890", api_url=url, oauth_url=f"{url}/token")
+    @property
+    def account(self) -> GoogleAdsAccount:
+        return GoogleAdsAccount(**SECRETS, customer_id="123-456-7890", api_url=self.url, oauth_url=f"{self.url}/token")
 
 
 @pytest.fixture
 def google():
-    servers = []
-
-    def start(*args, **kwargs) -> GoogleAds:
-        servers.append(GoogleAds(*args, **kwargs))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.server.shutdown()
+    yield from started(GoogleAds)
 
 
 def test_every_streamed_batch_lands_through_a_429_and_a_500_and_the_parser_reads_it(google, settings):

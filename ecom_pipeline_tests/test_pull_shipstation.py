@@ -3,10 +3,7 @@ shipments with `shipmentItems`, `total`, `page`, `pages`; HTTP Basic; invented v
 a refused key, a voided label."""
 
 import base64
-import json
-import threading
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,6 +11,7 @@ import pytest
 from ecom_pipeline.ingest import Registry
 from ecom_pipeline.pull.http import PullFailed
 from ecom_pipeline.pull.shipstation import ShipStationAccount, fetch, land
+from ecom_pipeline_tests.api_server import JsonHandler, LocalApi, started
 
 KEY, SECRET = "ss-key-secret", "ss-secret-secret"
 
@@ -26,50 +24,31 @@ def shipment(number: str, tracking: str, day: str, cost: float, items: list[tupl
             "shipmentItems": [{"orderItemId": i, "sku": sku, "name": f"Item {sku}", "quantity": qty} for i, (sku, qty) in enumerate(items)]}
 
 
-class Shipments:
+class Shipments(LocalApi):
+    """`GET /shipments`: `pages` of shipments behind HTTP Basic; `failures` statuses to answer first."""
+
     def __init__(self, pages: list[list[dict]], failures: list[int] | None = None):
         self.pages, self.failures, self.requests = pages, list(failures or []), []
-        api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
+    class Handler(JsonHandler):
+        def do_GET(self):
+            api = self.api
+            api.requests.append((self.path, dict(self.headers)))
+            if self.headers.get("Authorization") != "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode():
+                return self.answer(401, {"Message": "Authorization has been denied for this request."})
+            if api.failures:
+                return self.answer(api.failures.pop(0), {"Message": "Too Many Requests"}, {"Retry-After": "1", "X-Rate-Limit-Reset": "1"})
+            page = int(parse_qs(urlsplit(self.path).query)["page"][0])
+            self.answer(200, {"shipments": api.pages[page - 1], "total": sum(map(len, api.pages)), "page": page, "pages": len(api.pages)})
 
-            def do_GET(self):
-                api.requests.append((self.path, dict(self.headers)))
-                if self.headers.get("Authorization") != "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode():
-                    return self.answer(401, {"Message": "Authorization has been denied for this request."})
-                if api.failures:
-                    return self.answer(api.failures.pop(0), {"Message": "Too Many Requests"}, {"Retry-After": "1", "X-Rate-Limit-Reset": "1"})
-                page = int(parse_qs(urlsplit(self.path).query)["page"][0])
-                self.answer(200, {"shipments": api.pages[page - 1], "total": sum(map(len, api.pages)), "page": page, "pages": len(api.pages)})
-
-            def answer(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.account = ShipStationAccount(KEY, SECRET, api_url=f"http://127.0.0.1:{self.server.server_port}")
+    @property
+    def account(self) -> ShipStationAccount:
+        return ShipStationAccount(KEY, SECRET, api_url=self.url)
 
 
 @pytest.fixture
 def shipstation():
-    servers = []
-
-    def start(*args, **kwargs) -> Shipments:
-        servers.append(Shipments(*args, **kwargs))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.server.shutdown()
+    yield from started(Shipments)
 
 
 def test_pages_land_through_a_429_and_each_label_loads_once_with_its_items(shipstation, settings):

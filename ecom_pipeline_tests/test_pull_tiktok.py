@@ -3,17 +3,16 @@ shape: HTTP 200 with a `code`, `data.list` of dimensions and metrics, `page_info
 429 and a 500 on the way, an expired token, an empty window."""
 
 import json
-import threading
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from ecom_pipeline.ingest import Registry
 from ecom_pipeline.pull.http import PullFailed
 from ecom_pipeline.pull.tiktok import TikTokAdvertiser, fetch, land
+from ecom_pipeline_tests.api_server import JsonHandler, LocalApi, started
 
 TOKEN = "tiktok-access-token-secret"
 
@@ -25,54 +24,35 @@ def row(day: str, ad: str, spend: str, payments: str = "0", value: str = "0") ->
                         "impressions": "5000", "clicks": "60", "complete_payment": payments, "total_complete_payment_rate": value}}
 
 
-class Reporting:
+class Reporting(LocalApi):
+    """The integrated report: `pages` of rows; `failures` maps a page to the statuses to answer before it."""
+
     def __init__(self, pages: list[list[dict]], failures: dict[int, list[int]] | None = None, expired: bool = False):
         self.pages, self.failures, self.expired, self.requests = pages, {k: list(v) for k, v in (failures or {}).items()}, expired, []
-        api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
+    class Handler(JsonHandler):
+        def do_GET(self):
+            api = self.api
+            query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            api.requests.append((self.path, dict(self.headers)))
+            page = int(query.get("page", "1"))
+            if api.expired or self.headers.get("Access-Token") != TOKEN:
+                return self.answer(200, {"code": 40105, "message": "The access token has expired.", "request_id": "r1", "data": {}})
+            if api.failures.get(page):
+                status = api.failures[page].pop(0)
+                return self.answer(status, {"code": 50000, "message": "busy"}, {"Retry-After": "1"} if status == 429 else {})
+            listing = api.pages[page - 1] if api.pages else []
+            self.answer(200, {"code": 0, "message": "OK", "request_id": f"r{page}", "data": {
+                "list": listing, "page_info": {"page": page, "page_size": 1000, "total_number": sum(map(len, api.pages)), "total_page": len(api.pages)}}})
 
-            def do_GET(self):
-                query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-                api.requests.append((self.path, dict(self.headers)))
-                page = int(query.get("page", "1"))
-                if api.expired or self.headers.get("Access-Token") != TOKEN:
-                    return self.answer(200, {"code": 40105, "message": "The access token has expired.", "request_id": "r1", "data": {}})
-                if api.failures.get(page):
-                    status = api.failures[page].pop(0)
-                    return self.answer(status, {"code": 50000, "message": "busy"}, {"Retry-After": "1"} if status == 429 else {})
-                listing = api.pages[page - 1] if api.pages else []
-                self.answer(200, {"code": 0, "message": "OK", "request_id": f"r{page}", "data": {
-                    "list": listing, "page_info": {"page": page, "page_size": 1000, "total_number": sum(map(len, api.pages)), "total_page": len(api.pages)}}})
-
-            def answer(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.advertiser = TikTokAdvertiser(TOKEN, "7000000001", api_url=f"http://127.0.0.1:{self.server.server_port}")
+    @property
+    def advertiser(self) -> TikTokAdvertiser:
+        return TikTokAdvertiser(TOKEN, "7000000001", api_url=self.url)
 
 
 @pytest.fixture
 def tiktok():
-    servers = []
-
-    def start(*args, **kwargs) -> Reporting:
-        servers.append(Reporting(*args, **kwargs))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.server.shutdown()
+    yield from started(Reporting)
 
 
 def test_pages_land_through_a_429_and_a_500_and_the_parser_reads_them(tiktok, settings):
