@@ -133,3 +133,12 @@ def test_an_expired_token_fails_the_pull_run_with_the_sentence(graph, settings, 
         error = str(result.get_step_failure_events()[0].step_failure_data.error)
         assert "Session has expired" in error and "set META_ACCESS_TOKEN" in error and TOKEN not in error
         assert list(settings.landing_dir.iterdir()) == []
+
+
+def test_a_pulled_file_with_a_broken_line_is_refused_naming_the_line(settings):
+    from ecom_pipeline.ingest import Rejection
+
+    path = settings.landing_dir / "meta-insights-act_1-2025-06-01_2025-06-01.jsonl"
+    path.write_text(json.dumps(record("2025-06-01", "1", "20.00")) + "\n" + '{"date_start": "2025-06-01", "spend": "3' + "\n")
+    rejection = Registry(settings).register(path)
+    assert isinstance(rejection, Rejection) and "Meta insights line 2 is not valid JSON" in rejection.reason

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -84,6 +85,19 @@ def decode(raw: bytes) -> tuple[str, str]:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise FileRejected(f"the file holds NUL bytes (first on line {line}): it is damaged or binary, not a text export; export it again")
     return text, encoding
+
+
+def json_records(text: str, what: str) -> list[dict]:
+    """A JSON-lines file a pull landed (one object a line, written whole): its records; a line that is not JSON
+    refuses the file, naming the line (the pull of those days runs again)."""
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise FileRejected(f"{what} line {number} is not valid JSON ({error.msg}): pull those days again") from None
+    return records
 
 
 def normalise_header(name: object) -> str:

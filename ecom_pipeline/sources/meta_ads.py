@@ -13,12 +13,10 @@ path: their fields are the export's columns under other names (`spend` is Amount
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 from ecom_pipeline.sources.ad_report import ENTITIES, build_ad_performance, no_data_rows, segment_labels
-from ecom_pipeline.sources.common import Columns, FileRejected, ParseResult, blank_mask, decode, parse_dates, read_delimited
+from ecom_pipeline.sources.common import Columns, FileRejected, ParseResult, blank_mask, decode, json_records, parse_dates, read_delimited
 
 FAMILY = "meta_ads"
 
@@ -63,13 +61,7 @@ def looks_like_api_record(record: dict) -> bool:
 def api_frame(text: str) -> pd.DataFrame:
     """Insights records (a JSON object a line) as the table an Ads Manager export of the same report would be."""
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise FileRejected(f"Meta insights line {number} is not valid JSON ({error.msg}): the pull was cut off; pull the days again") from None
+    for record in json_records(text, "Meta insights"):
         row = {header: str(record[field]) for field, header in API_FIELDS.items() if record.get(field) is not None}
         row["Day"] = row.get("Reporting starts", "")
         row["Purchases"], row["Purchases conversion value"] = (_purchases(record.get(key)) for key in ("actions", "action_values"))

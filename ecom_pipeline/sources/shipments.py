@@ -13,13 +13,11 @@ Shipments path: each field is a column of that export under another name, one ro
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 from ecom_pipeline.schemas import SHIPMENTS, conform
 from ecom_pipeline.sources.common import (
-    Columns, FileRejected, ParseResult, Problem, blank_mask, decode, flag_rows, normalise_header, parse_dates, parse_numbers, read_delimited,
+    Columns, ParseResult, Problem, blank_mask, decode, flag_rows, json_records, normalise_header, parse_dates, parse_numbers, read_delimited,
 )
 
 FAMILY = "shipments"
@@ -65,13 +63,7 @@ def looks_like_api_record(record: dict) -> bool:
 def api_frame(text: str) -> pd.DataFrame:
     """API shipments (a JSON object a line) as the Shipments export of the same labels: a row per shipment item."""
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise FileRejected(f"ShipStation shipments line {number} is not valid JSON ({error.msg}): the pull was cut off; pull the days again") from None
+    for record in json_records(text, "ShipStation shipments"):
         label = {header: "" if record.get(field) is None else str(record[field]).lower() if isinstance(record[field], bool) else str(record[field])
                  for field, header in API_FIELDS.items()}
         items = record.get("shipmentItems") or [{}]
