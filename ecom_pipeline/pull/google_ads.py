@@ -5,16 +5,14 @@ conversion is dated by its click), so a morning pull asks for the 28 days up to 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
 
 import requests
 
-from ecom_pipeline.pull.http import TIMEOUT, PullFailed, session
-from ecom_pipeline.storage import write_bytes
+from ecom_pipeline.pull import landed
+from ecom_pipeline.pull.http import TIMEOUT, PullFailed, json_body, session
 
 API_VERSION = "v18"
 ADS_URL = "https://googleads.googleapis.com"
@@ -74,22 +72,14 @@ def spend(record: dict) -> float:
 
 
 def land(records: list[dict], landing, account: GoogleAdsAccount, since: date, until: date):
-    """The rows as a CSV in the landing folder, written whole; its path (None, and no file, without any row)."""
-    if not records:
-        return None
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(records)
-    path = landing / f"google-ads-{account.customer}-{since.isoformat()}_{until.isoformat()}.csv"
-    write_bytes(path, text.getvalue().encode())
-    return path
+    """The rows as a CSV in the landing folder; its path (None without any)."""
+    return landed.csv_rows(landing / f"google-ads-{account.customer}-{since.isoformat()}_{until.isoformat()}.csv", records, FIELDS)
 
 
 def _access_token(account: GoogleAdsAccount, http: requests.Session) -> str:
     response = http.post(account.oauth_url, data={"grant_type": "refresh_token", "client_id": account.client_id,
                                                   "client_secret": account.client_secret, "refresh_token": account.refresh_token}, timeout=TIMEOUT)
-    body = _json(response)
+    body = json_body(response)
     if response.ok and body.get("access_token"):
         return body["access_token"]
     said = body.get("error_description") or body.get("error") or f"HTTP {response.status_code}"
@@ -98,7 +88,7 @@ def _access_token(account: GoogleAdsAccount, http: requests.Session) -> str:
 
 
 def _checked(response: requests.Response, account: GoogleAdsAccount) -> list:
-    body = _json(response)
+    body = json_body(response)
     if response.ok and isinstance(body, list):
         return body
     error = (body[0] if isinstance(body, list) and body else body).get("error", {}) if body else {}
@@ -113,13 +103,6 @@ def _checked(response: requests.Response, account: GoogleAdsAccount) -> list:
     else:
         advice = "the next run tries again; if it keeps failing, check GOOGLE_ADS_CUSTOMER_ID"
     raise PullFailed(f"Google Ads API refused the report of customer {account.customer}: {message} — {advice}")
-
-
-def _json(response: requests.Response):
-    try:
-        return response.json()
-    except ValueError:
-        return {}
 
 
 def _value(result: dict, field: str):

@@ -16,6 +16,14 @@ class PullFailed(Exception):
     """A pull that cannot go on: the sentence names the source and what to do. It never holds a credential."""
 
 
+def json_body(response: requests.Response):
+    """The answer's JSON, or {} when it is not JSON (a proxy's HTML error page, an empty body)."""
+    try:
+        return response.json()
+    except ValueError:
+        return {}
+
+
 def session(retries: Retry = RETRIES) -> requests.Session:
     """A session whose every request is retried on 429 (after the server's `Retry-After`) and on 5xx."""
     http = requests.Session()

@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from ecom_pipeline.pull.http import TIMEOUT, PullFailed, session
-from ecom_pipeline.storage import write_bytes
+from ecom_pipeline.pull import landed
+from ecom_pipeline.pull.http import TIMEOUT, PullFailed, json_body, session
 
 API_VERSION = "v21.0"
 GRAPH_URL = "https://graph.facebook.com"
@@ -70,21 +70,13 @@ def spend(record: dict) -> float:
 
 
 def land(records: list[dict], landing, account: MetaAccount, since: date, until: date):
-    """The records as a JSON-lines file in the landing folder, written whole; its path (None, and no file, for a
-    window without delivery: an empty file would only be rejected)."""
-    if not records:
-        return None
-    path = landing / f"meta-insights-{account.account}-{since.isoformat()}_{until.isoformat()}.jsonl"
-    write_bytes(path, "".join(json.dumps(record, sort_keys=True) + "\n" for record in records).encode())
-    return path
+    """The records as a JSON-lines file in the landing folder; its path (None for a window without delivery)."""
+    return landed.json_lines(landing / f"meta-insights-{account.account}-{since.isoformat()}_{until.isoformat()}.jsonl", records)
 
 
 def _checked(response: requests.Response, account: MetaAccount) -> dict:
     """The page's JSON, or PullFailed with what Meta said and what to do about it."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
+    body = json_body(response)
     if response.ok and "error" not in body:
         return body
     error = body.get("error", {}) if isinstance(body, dict) else {}

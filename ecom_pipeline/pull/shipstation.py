@@ -4,14 +4,13 @@ voided days after it was printed, so a morning pull asks for the 28 days of ship
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 
 import requests
 
-from ecom_pipeline.pull.http import TIMEOUT, PullFailed, session
-from ecom_pipeline.storage import write_bytes
+from ecom_pipeline.pull import landed
+from ecom_pipeline.pull.http import TIMEOUT, PullFailed, json_body, session
 
 API_URL = "https://ssapi.shipstation.com"
 PAGE_SIZE = 500
@@ -54,24 +53,15 @@ def spend(record: dict) -> float:
 
 
 def land(records: list[dict], landing, account: ShipStationAccount, since: date, until: date):
-    """The shipments as a JSON-lines file in the landing folder, written whole; its path (None without any)."""
-    if not records:
-        return None
-    path = landing / f"shipstation-shipments-{since.isoformat()}_{until.isoformat()}.jsonl"
-    write_bytes(path, "".join(json.dumps(record, sort_keys=True) + "\n" for record in records).encode())
-    return path
+    """The shipments as a JSON-lines file in the landing folder; its path (None without any)."""
+    return landed.json_lines(landing / f"shipstation-shipments-{since.isoformat()}_{until.isoformat()}.jsonl", records)
 
 
 def _checked(response: requests.Response) -> dict:
-    if response.ok:
-        try:
-            return response.json()
-        except ValueError:
-            raise PullFailed("ShipStation answered with something that is not JSON: the next run tries again") from None
-    try:
-        said = response.json().get("Message") or response.text[:200]
-    except ValueError:
-        said = response.text[:200] or f"HTTP {response.status_code}"
+    body = json_body(response)
+    if response.ok and isinstance(body, dict) and "shipments" in body:
+        return body
+    said = (body.get("Message") if isinstance(body, dict) else None) or response.text[:200] or f"HTTP {response.status_code}"
     if response.status_code == 401:
         advice = "create a new key under Settings → Account → API Settings and set SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET"
     else:

@@ -5,16 +5,14 @@ restates conversions within its attribution window, so a morning pull asks for t
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import date
 
 import requests
 
-from ecom_pipeline.pull.http import TIMEOUT, PullFailed, session
-from ecom_pipeline.storage import write_bytes
+from ecom_pipeline.pull import landed
+from ecom_pipeline.pull.http import TIMEOUT, PullFailed, json_body, session
 
 API_URL = "https://business-api.tiktok.com"
 REPORT_PATH = "/open_api/v1.3/report/integrated/get/"
@@ -66,24 +64,13 @@ def spend(record: dict) -> float:
 
 
 def land(records: list[dict], landing, advertiser: TikTokAdvertiser, since: date, until: date):
-    """The rows as a CSV in the landing folder, written whole; its path (None, and no file, without any row)."""
-    if not records:
-        return None
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(records)
-    path = landing / f"tiktok-report-{advertiser.advertiser_id}-{since.isoformat()}_{until.isoformat()}.csv"
-    write_bytes(path, text.getvalue().encode())
-    return path
+    """The rows as a CSV in the landing folder; its path (None without any)."""
+    return landed.csv_rows(landing / f"tiktok-report-{advertiser.advertiser_id}-{since.isoformat()}_{until.isoformat()}.csv", records, COLUMNS)
 
 
 def _checked(response: requests.Response, advertiser: TikTokAdvertiser) -> dict:
     """The page's `data`, or PullFailed with what TikTok said (it answers errors with HTTP 200 and a `code`)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
+    body = json_body(response)
     code = body.get("code") if isinstance(body, dict) else None
     if response.ok and code == 0:
         return body.get("data") or {}
